@@ -1,0 +1,1 @@
+"""Emotion of a character's message: GoEmotions labels for expression sprites."""
