@@ -1,0 +1,1 @@
+"""Rostro: a self-hostable hub for AI role-play characters and lorebooks."""

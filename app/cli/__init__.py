@@ -1,0 +1,20 @@
+"""The ``rostro`` command line."""
+
+import typer
+
+from app.cli import accounts, serve
+
+cli = typer.Typer(
+    help="Rostro: a self-hosted hub for AI role-play characters and lorebooks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+cli.command("serve")(serve.serve)
+cli.command("worker")(serve.worker)
+cli.command("migrate")(serve.migrate)
+cli.add_typer(accounts.users, name="users")
+cli.add_typer(accounts.keys, name="keys")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,127 @@
+"""Domain errors and the one place where error bodies are rendered.
+
+Every error body but a validation error has the shape real clients of the hosted
+service read: ``{"detail", "error", "errorCode", "code"}``. Validation errors keep
+FastAPI's ``{"detail": [{"loc", "msg", "type"}]}``.
+"""
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+
+class AppError(Exception):
+    """Base of every error a service may raise; carries its HTTP status."""
+
+    status_code: int = 400
+    headers: dict[str, str] | None = None
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class BadRequest(AppError):
+    status_code = 400
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(AppError):
+    status_code = 403
+
+
+class NotFound(AppError):
+    status_code = 404
+
+
+class Conflict(AppError):
+    status_code = 409
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+
+
+def error_body(message: str, status_code: int) -> dict[str, Any]:
+    # Compat: clients read `detail` or `error` for the text and `errorCode` or
+    # `code` for the status, so all four are sent.
+    return {
+        "detail": message,
+        "error": message,
+        "errorCode": status_code,
+        "code": status_code,
+    }
+
+
+def error_response(
+    message: str, status_code: int, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(message, status_code), status_code=status_code, headers=headers
+    )
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc.message, exc.status_code, exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else None
+    if not message:
+        message = HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and exc.detail == "Not Found":
+        message = f"No such path: {request.method} {request.url.path}"
+    return error_response(message, exc.status_code, exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{k: v for k, v in error.items() if k != "url"} for error in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    # A value PostgreSQL refuses (a NUL character in text, a number out of
+    # range) is bad input that validation did not catch.
+    log.warning("request.data_error", error=type(exc).__name__)
+    return error_response("The request contains a value that cannot be stored.", 400)
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("request.integrity_error", error=str(exc.__cause__ or exc)[:200])
+    return error_response("The request conflicts with existing data.", 409)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("request.unhandled_error", exc_info=exc)
+    return error_response("Internal server error.", 500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,80 @@
+"""The FastAPI application: lifespan, middleware, routers and error handlers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from app.accounts.router import router as accounts_router
+from app.auth.dependencies import authenticate
+from app.config import Settings, get_settings
+from app.configs.router import router as configs_router
+from app.db import create_engine, create_sessionmaker
+from app.errors import install_error_handlers
+from app.kit.body_limit import BodyLimitMiddleware
+from app.kit.redis import create_redis
+from app.logging import RequestContextMiddleware, configure_logging
+from app.system.router import router as system_router
+
+API_VERSION = "0.5.9"
+
+OPENAPI_TAGS = [
+    {"name": "Read-Only", "description": "Reads that work without a key."},
+    {"name": "Projects", "description": "Characters and lorebooks."},
+    {"name": "Chat", "description": "Creating and linking characters."},
+    {"name": "User Account", "description": "Your account and preferences."},
+    {"name": "Lore", "description": "Retrieval over lorebooks and texts."},
+    {"name": "Imagine", "description": "Image generation."},
+    {"name": "Unstable", "description": "Endpoints that may still change."},
+    {"name": "System", "description": "Health and metrics of this server."},
+]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if not hasattr(app.state, "engine"):
+        app.state.engine = create_engine(settings)
+        app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    if not hasattr(app.state, "redis"):
+        app.state.redis = create_redis(settings)
+    try:
+        yield
+    finally:
+        await app.state.redis.aclose()
+        await app.state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    app = FastAPI(
+        title="Rostro API",
+        version=API_VERSION,
+        description="A self-hosted hub for AI role-play characters and lorebooks.",
+        openapi_tags=OPENAPI_TAGS,
+        lifespan=lifespan,
+        # Every route resolves the caller, so that a bad key is a 401 everywhere.
+        dependencies=[Depends(authenticate)],
+    )
+    app.state.settings = settings
+
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["CH-API-KEY", "samwise", "Authorization", "Content-Type"],
+        expose_headers=["X-Request-ID"],
+    )
+    app.add_middleware(RequestContextMiddleware)
+
+    for router in (system_router, accounts_router, configs_router):
+        app.include_router(router)
+    Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
+        app, endpoint="/metrics", include_in_schema=False, tags=["System"]
+    )
+    return app

@@ -1,0 +1,16 @@
+"""Every table, imported in one place so that Alembic and mappers see them all."""
+
+from app.models.base import Base
+from app.models.config import UserConfig
+from app.models.user import ApiKey, BlacklistWord, TagBlock, TagFollow, User, UserBlock
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "BlacklistWord",
+    "TagBlock",
+    "TagFollow",
+    "User",
+    "UserBlock",
+    "UserConfig",
+]

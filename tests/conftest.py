@@ -1,0 +1,137 @@
+"""Test fixtures: a real PostgreSQL with pgvector and a real Redis.
+
+The embedded servers start once per session in a temporary directory, unless
+ROSTRO_DATABASE_URL (and ROSTRO_REDIS_URL) point at servers of your own; then
+the tests use a database of their own, ``rostro_test``, on that server.
+"""
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.config import Settings, get_settings
+from app.db import async_url, get_session, run_after_commit
+from app.embedded import start_postgres, start_redis
+from app.kit.redis import create_redis
+from app.main import create_app
+from app.migrate import upgrade_to_head
+
+TEST_DATABASE = "rostro_test"
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[tuple[str, str]]:
+    """The async URL of a fresh, migrated test database, and a Redis URL."""
+    configured = get_settings()
+    directory = Path(tempfile.mkdtemp(prefix="rostro-test-"))
+    stops = []
+    if configured.database_url is not None:
+        server_url = async_url(configured.database_url.get_secret_value())
+    else:
+        postgres = start_postgres(directory)
+        stops.append(postgres.stop)
+        server_url = async_url(postgres.url)
+    if configured.redis_url is not None:
+        redis_url = configured.redis_url
+    else:
+        redis = start_redis(directory)
+        stops.append(redis.stop)
+        redis_url = redis.url
+
+    database_url = asyncio.run(_recreate_database(server_url))
+    upgrade_to_head(database_url)
+    yield database_url, redis_url
+
+    for stop in reversed(stops):
+        stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+async def _recreate_database(server_url: str) -> str:
+    engine = create_async_engine(
+        server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    async with engine.connect() as connection:
+        await connection.execute(
+            text(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
+        )
+        await connection.execute(text(f"CREATE DATABASE {TEST_DATABASE}"))
+    await engine.dispose()
+    return (
+        make_url(server_url)
+        .set(database=TEST_DATABASE)
+        .render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture(scope="session")
+def settings(
+    servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    database_url, redis_url = servers
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        open_registration=True,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    assert settings.database_url is not None
+    engine = create_async_engine(settings.database_url.get_secret_value())
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside a transaction that is rolled back after the test."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection,
+            expire_on_commit=False,
+            autoflush=False,
+            join_transaction_mode="create_savepoint",
+        )
+        yield session
+        await session.close()
+        await transaction.rollback()
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, engine: AsyncEngine, session: AsyncSession
+) -> AsyncIterator[AsyncClient]:
+    app = create_app(settings)
+    app.state.engine = engine
+    app.state.redis = create_redis(settings)
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        # Each request commits or rolls back a savepoint of the test's transaction;
+        # what the test wrote before the request is kept apart from it.
+        await session.commit()
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+        await run_after_commit(session)
+
+    app.dependency_overrides[get_session] = test_session
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+    await app.state.redis.aclose()
