@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -101,16 +101,38 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
-async def _data_error(request: Request, exc: Exception) -> JSONResponse:
-    # A value PostgreSQL refuses (a NUL character in text, a number out of
-    # range) is bad input that validation did not catch.
-    log.warning("request.data_error", error=type(exc).__name__)
-    return error_response("The request contains a value that cannot be stored.", 400)
+def _sqlstate(exc: DBAPIError) -> str:
+    for candidate in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+    return ""
 
 
-async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("request.integrity_error", error=str(exc.__cause__ or exc)[:200])
-    return error_response("The request conflicts with existing data.", 409)
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    state = _sqlstate(exc)
+    if state.startswith("22"):
+        # A value PostgreSQL refuses (a NUL character in text, a number out of
+        # range) is bad input that validation did not catch.
+        log.warning("request.data_error", sqlstate=state)
+        return error_response(
+            "The request contains a value that cannot be stored.", 400
+        )
+    if state.startswith("23"):
+        log.warning("request.integrity_error", sqlstate=state)
+        return error_response("The request conflicts with existing data.", 409)
+    if exc.connection_invalidated or state.startswith(("08", "57P")):
+        log.warning("request.database_unavailable", sqlstate=state)
+        return error_response("The database is unavailable; try again shortly.", 503)
+    log.error("request.database_error", sqlstate=state, exc_info=exc)
+    return error_response("Internal server error.", 500)
+
+
+async def _unicode_error(request: Request, exc: Exception) -> JSONResponse:
+    # JSON may spell lone surrogates ("\ud800"), which no UTF-8 text can hold.
+    log.warning("request.unicode_error")
+    return error_response("The request contains text that is not valid Unicode.", 400)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -122,6 +144,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(DataError, _data_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(UnicodeError, _unicode_error)
     app.add_exception_handler(Exception, _unexpected_error)

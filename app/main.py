@@ -5,6 +5,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from app.accounts.router import router as accounts_router
@@ -74,7 +80,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (system_router, accounts_router, configs_router):
         app.include_router(router)
-    Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
-        app, endpoint="/metrics", include_in_schema=False, tags=["System"]
-    )
+    _install_metrics(app)
     return app
+
+
+def _install_metrics(app: FastAPI) -> None:
+    # A registry per app rather than the global one, so that several apps in
+    # one process (as in the tests) each count their own requests.
+    registry = CollectorRegistry()
+    for collector in (GCCollector, PlatformCollector, ProcessCollector):
+        collector(registry=registry)
+    Instrumentator(excluded_handlers=["/metrics"], registry=registry).instrument(
+        app
+    ).expose(app, endpoint="/metrics", include_in_schema=False)

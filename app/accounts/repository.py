@@ -35,9 +35,7 @@ async def blocked_usernames(session: AsyncSession, user_id: int) -> Sequence[str
 
 async def tag_blocks(session: AsyncSession, user_id: int) -> Sequence[str]:
     stmt = (
-        select(TagBlock.tag)
-        .where(TagBlock.user_id == user_id)
-        .order_by(TagBlock.tag)
+        select(TagBlock.tag).where(TagBlock.user_id == user_id).order_by(TagBlock.tag)
     )
     return (await session.execute(stmt)).scalars().all()
 

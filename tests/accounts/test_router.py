@@ -89,9 +89,7 @@ class TestAuthenticationHeaders:
 
         assert response.json()["id"] == alice.user.id
 
-    async def test_keys_are_stored_hashed(
-        self, session: AsyncSession
-    ) -> None:
+    async def test_keys_are_stored_hashed(self, session: AsyncSession) -> None:
         alice = await create_user(session)
 
         from app.models import ApiKey
@@ -181,11 +179,15 @@ class TestUpdateAccount:
 
         assert response.status_code == 400
 
-    async def test_name_and_bio(self, client: AsyncClient, session: AsyncSession) -> None:
+    async def test_name_and_bio(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
         alice = await create_user(session)
 
         await client.patch(
-            "/api/account", json={"name": "Alice ✨", "bio": "雪"}, headers=alice.headers
+            "/api/account",
+            json={"name": "Alice ✨", "bio": "雪"},
+            headers=alice.headers,
         )
         body = (await client.get("/api/account", headers=alice.headers)).json()
 
@@ -216,13 +218,17 @@ class TestChangeUsername:
     ) -> None:
         alice = await create_user(session, username="alice")
         bob = await create_user(session, username="bob")
-        await client.patch("/api/account", json={"atproto": "did:plc:x"}, headers=alice.headers)
+        await client.patch(
+            "/api/account", json={"atproto": "did:plc:x"}, headers=alice.headers
+        )
 
         await client.post(
             "/api/self/username", json={"username": "alicia"}, headers=alice.headers
         )
         old = await client.get("/atproto/alice")
-        block_old = await client.post("/api/account/block/user/alice", headers=bob.headers)
+        block_old = await client.post(
+            "/api/account/block/user/alice", headers=bob.headers
+        )
         new = await client.get("/atproto/alicia")
 
         assert old.status_code == 404
@@ -322,7 +328,9 @@ class TestCheckUsername:
 
     @pytest.mark.parametrize("name", ["x", "root", "with space"])
     async def test_invalid_or_reserved(self, client: AsyncClient, name: str) -> None:
-        body = (await client.post("/api/check/username", json={"username": name})).json()
+        body = (
+            await client.post("/api/check/username", json={"username": name})
+        ).json()
 
         assert body["available"] is False
 
@@ -337,7 +345,9 @@ class TestBlocks:
         blocked = await client.post(
             "/api/account/block/user/spammer", headers=alice.headers
         )
-        again = await client.post("/api/account/block/user/SPAMMER", headers=alice.headers)
+        again = await client.post(
+            "/api/account/block/user/SPAMMER", headers=alice.headers
+        )
         during = (await client.get("/api/account", headers=alice.headers)).json()
         await client.delete("/api/account/block/user/spammer", headers=alice.headers)
         after = (await client.get("/api/account", headers=alice.headers)).json()
@@ -352,7 +362,9 @@ class TestBlocks:
     ) -> None:
         alice = await create_user(session, username="alice")
 
-        response = await client.post("/api/account/block/user/Alice", headers=alice.headers)
+        response = await client.post(
+            "/api/account/block/user/Alice", headers=alice.headers
+        )
 
         assert response.status_code == 400
         assert_error(response.json(), 400)
@@ -362,7 +374,9 @@ class TestBlocks:
     ) -> None:
         alice = await create_user(session)
 
-        response = await client.post("/api/account/block/user/ghost", headers=alice.headers)
+        response = await client.post(
+            "/api/account/block/user/ghost", headers=alice.headers
+        )
 
         assert response.status_code == 404
 
@@ -397,7 +411,9 @@ class TestBlocks:
     ) -> None:
         alice = await create_user(session)
 
-        response = await client.post("/api/account/block/planet/mars", headers=alice.headers)
+        response = await client.post(
+            "/api/account/block/planet/mars", headers=alice.headers
+        )
 
         assert response.status_code == 422
 
@@ -408,14 +424,20 @@ class TestBlacklist:
     ) -> None:
         alice = await create_user(session)
 
-        await client.post("/api/account/blacklist", json={"word": "Spam"}, headers=alice.headers)
-        await client.post("/api/account/blacklist", json={"word": "SPAM"}, headers=alice.headers)
+        await client.post(
+            "/api/account/blacklist", json={"word": "Spam"}, headers=alice.headers
+        )
+        await client.post(
+            "/api/account/blacklist", json={"word": "SPAM"}, headers=alice.headers
+        )
         await client.post(
             "/api/account/blacklist", json={"word": "buy now"}, headers=alice.headers
         )
         during = (await client.get("/api/account", headers=alice.headers)).json()
         await client.post(
-            "/api/account/blacklist/remove", json={"word": "sPaM"}, headers=alice.headers
+            "/api/account/blacklist/remove",
+            json={"word": "sPaM"},
+            headers=alice.headers,
         )
         after = (await client.get("/api/account", headers=alice.headers)).json()
 
@@ -463,7 +485,9 @@ class TestDefaultSort:
     async def test_set(self, client: AsyncClient, session: AsyncSession) -> None:
         alice = await create_user(session)
 
-        response = await client.post("/api/account/sort/trending", headers=alice.headers)
+        response = await client.post(
+            "/api/account/sort/trending", headers=alice.headers
+        )
         body = (await client.get("/api/account", headers=alice.headers)).json()
 
         assert response.status_code == 200
@@ -474,7 +498,9 @@ class TestDefaultSort:
     ) -> None:
         alice = await create_user(session)
 
-        response = await client.post("/api/account/sort/sideways", headers=alice.headers)
+        response = await client.post(
+            "/api/account/sort/sideways", headers=alice.headers
+        )
 
         assert response.status_code == 422
         assert "download_count" in response.json()["detail"][0]["msg"]
@@ -486,9 +512,13 @@ class TestDeleteAccount:
     ) -> None:
         alice = await create_user(session)
         bob = await create_user(session, username="bob")
-        await client.post("/config/ui/theme", json={"value": "dark"}, headers=alice.headers)
+        await client.post(
+            "/config/ui/theme", json={"value": "dark"}, headers=alice.headers
+        )
         await client.post("/api/account/block/user/bob", headers=alice.headers)
-        await client.post("/api/account/block/user/" + alice.user.username, headers=bob.headers)
+        await client.post(
+            "/api/account/block/user/" + alice.user.username, headers=bob.headers
+        )
 
         response = await client.delete("/api/account", headers=alice.headers)
         after = await client.get("/api/self", headers=alice.headers)
