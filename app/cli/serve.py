@@ -77,7 +77,11 @@ def serve(
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         with contextlib.ExitStack() as stack:
-            stack.enter_context(instance_lock(settings.data_dir))
+            if settings.database_url is None or settings.redis_url is None:
+                # Embedded servers keep their files in the data directory, which
+                # one process at a time may own. With servers of their own,
+                # several API processes may share everything.
+                stack.enter_context(instance_lock(settings.data_dir))
             _start_embedded(stack, settings)
             upgrade_to_head()
             log.info("serve.migrated")
