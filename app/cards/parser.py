@@ -1,6 +1,7 @@
 """Parsed JSON -> model: V1, V2 and V3 cards and the card-shaped lorebooks."""
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,11 @@ from app.cards.schema import (
     coerce,
     entry_items,
     read_fields,
+)
+
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
+_UNSTORABLE_CHARS: dict[int, str | None] = {0: None} | dict.fromkeys(
+    range(0xD800, 0xE000), "\ufffd"
 )
 
 CARD_SPECS: dict[str, CharacterFormat] = {"chara_card_v2": "v2", "chara_card_v3": "v3"}
@@ -52,7 +58,23 @@ def load_json(data: bytes, what: str) -> JSONObject:
 
     if not isinstance(obj, dict):
         raise CardError(f"{what} must be a JSON object, not {type(obj).__name__}")
+    if _UNSTORABLE_ESCAPE.search(text):
+        cleaned: JSONObject = _storable(obj)
+        return cleaned
     return obj
+
+
+def _storable(value: Any) -> Any:
+    # Compat: cards hold lone surrogates (emoji cut in half by a JavaScript tool)
+    # and NUL characters, spelled as JSON escapes; no UTF-8 text, and so neither
+    # PostgreSQL nor a PNG chunk, can hold them.
+    if isinstance(value, str):
+        return value.translate(_UNSTORABLE_CHARS)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    return value
 
 
 def _reject_constant(name: str) -> Any:
