@@ -87,8 +87,9 @@ class Character:
     """A character with every V3 field.
 
     `extra` holds unknown keys of `data` (of the top level for V1 cards);
-    `top_extra` holds the keys beside `spec` and `data`, such as `spec_version` and
-    the V1 copies SillyTavern writes next to `data`.
+    `top_extra` holds the keys beside `spec` and `data`, such as `spec_version`.
+    `top_copies` names the V1 fields that the source repeated beside `data` with the
+    same value (SillyTavern does); exports repeat the current value there.
     """
 
     name: str = ""
@@ -116,6 +117,7 @@ class Character:
     source_format: CharacterFormat = "v3"
     extra: JSONObject = field(default_factory=dict)
     top_extra: JSONObject = field(default_factory=dict)
+    top_copies: list[str] = field(default_factory=list)
     absent: set[str] = field(default_factory=set)
 
 

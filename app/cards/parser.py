@@ -140,6 +140,7 @@ def parse_character(obj: Mapping[str, Any], fmt: CharacterFormat) -> Character:
     top_extra = {
         key: value for key, value in obj.items() if key not in ("spec", "data")
     }
+    copies = _take_v1_copies(top_extra, values)
 
     character = Character(
         **values,
@@ -147,9 +148,22 @@ def parse_character(obj: Mapping[str, Any], fmt: CharacterFormat) -> Character:
         source_format=fmt,
         extra=extra,
         top_extra=top_extra,
+        top_copies=copies,
         absent=absent,
     )
     return _named(character)
+
+
+def _take_v1_copies(top_extra: JSONObject, values: JSONObject) -> list[str]:
+    """Take out of `top_extra` the V1 fields that repeat the value in `data`."""
+    copies = [
+        key
+        for key in V1_KEYS
+        if key in top_extra and key in values and top_extra[key] == values[key]
+    ]
+    for key in copies:
+        del top_extra[key]
+    return copies
 
 
 def parse_v1(obj: Mapping[str, Any]) -> Character:

@@ -2,10 +2,11 @@
 
 World info keeps its entries in an object keyed by `uid` and uses its own names
 (`key`, `keysecondary`, `disable`, `order`, numeric `position` and `selectiveLogic`).
-A card lorebook keeps what world info has and cards do not in each entry's
-`extensions`, under SillyTavern's snake_case names where it has them; the mapping
-below moves those keys across in both directions, so a conversion there and back
-keeps them.
+A card lorebook keeps what world info has and cards do not in `extensions` (of the
+book, of each entry), under SillyTavern's snake_case names where it has them.
+Converting to world info spreads `extensions` into the object's own keys, except
+those that clash with a world-info key, which stay under `extensions`; converting
+back gathers them again, so a conversion there and back keeps every key.
 """
 
 from collections.abc import Mapping
@@ -36,7 +37,8 @@ WORLD_INFO_TO_EXTENSION = {
 }
 EXTENSION_TO_WORLD_INFO = {ext: wi for wi, ext in WORLD_INFO_TO_EXTENSION.items()}
 
-_WORLD_INFO_KEYS = frozenset(spec.key for spec in WORLD_INFO_ENTRY_FIELDS)
+_ENTRY_KEYS = frozenset(spec.key for spec in WORLD_INFO_ENTRY_FIELDS)
+_BOOK_KEYS = frozenset(spec.key for spec in WORLD_INFO_BOOK_FIELDS) | {"entries"}
 # Extension keys that the typed fields carry across on their own.
 _TYPED_EXTENSIONS = frozenset({"position", "selectiveLogic"})
 
@@ -62,23 +64,35 @@ def _read_entry(raw: Mapping[str, Any]) -> LorebookEntry:
 
 def lorebook_to_world_info(book: Lorebook) -> JSONObject:
     """A SillyTavern world-info file, entries keyed by uid."""
-    same_format = book.source_format == "worldinfo"
-    out = write_fields(book, WORLD_INFO_BOOK_FIELDS, "wi", same_format)
-
-    if same_format:
+    if book.source_format == "worldinfo":
+        out = write_fields(book, WORLD_INFO_BOOK_FIELDS, "wi", True)
         entries = [
             write_fields(entry, WORLD_INFO_ENTRY_FIELDS, "wi", True)
             for entry in book.entries
         ]
     else:
+        out = _book_from_card(book)
         entries = [_entry_from_card(entry) for entry in book.entries]
 
     out["entries"] = _keyed_by_uid(entries)
     return out
 
 
+def _book_from_card(book: Lorebook) -> JSONObject:
+    flat, stash = _flatten_extensions(book.extensions, _BOOK_KEYS, {})
+    typed = write_fields(
+        replace(book, extra={}, extensions=stash), WORLD_INFO_BOOK_FIELDS, "wi", False
+    )
+    return {**book.extra, **flat, **typed}
+
+
 def _entry_from_card(entry: LorebookEntry) -> JSONObject:
-    flat, stash = _flatten_extensions(entry.extensions)
+    extensions = {
+        key: value
+        for key, value in entry.extensions.items()
+        if key not in _TYPED_EXTENSIONS
+    }
+    flat, stash = _flatten_extensions(extensions, _ENTRY_KEYS, EXTENSION_TO_WORLD_INFO)
     typed = write_fields(
         replace(entry, extra={}, extensions=stash),
         WORLD_INFO_ENTRY_FIELDS,
@@ -89,15 +103,16 @@ def _entry_from_card(entry: LorebookEntry) -> JSONObject:
     return {**entry.extra, **flat, **typed}
 
 
-def _flatten_extensions(extensions: JSONObject) -> tuple[JSONObject, JSONObject]:
-    """Split card extensions into world-info keys and the rest to keep aside."""
+def _flatten_extensions(
+    extensions: JSONObject, reserved: frozenset[str], renames: Mapping[str, str]
+) -> tuple[JSONObject, JSONObject]:
+    """Split card extensions into world-info keys and those that would clash with
+    a key world info already has, which stay in `extensions`."""
     flat: JSONObject = {}
     stash: JSONObject = {}
     for key, value in extensions.items():
-        if key in _TYPED_EXTENSIONS:
-            continue
-        name = EXTENSION_TO_WORLD_INFO.get(key, key)
-        if name in _WORLD_INFO_KEYS:
+        name = renames.get(key, key)
+        if name in reserved:
             stash[key] = value
         else:
             flat[name] = value

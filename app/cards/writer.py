@@ -20,7 +20,6 @@ from app.cards.schema import (
     BOOK_FIELDS,
     CHARACTER_FIELDS,
     ENTRY_FIELDS,
-    V1_KEYS,
     write_fields,
 )
 from app.cards.worldinfo import card_book_from_world_info
@@ -59,10 +58,8 @@ def _card(card: Character, target: CardTarget) -> JSONObject:
 
     spec, version = _SPECS[target]
     top = dict(card.top_extra)
-    # SillyTavern writes V1 copies of these beside `data`; keep them in step.
-    for key in V1_KEYS:
-        if key in top:
-            top[key] = getattr(card, key)
+    for key in card.top_copies:
+        top[key] = getattr(card, key)
     if not same_format or "spec_version" not in top:
         top["spec_version"] = version
 
