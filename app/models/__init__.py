@@ -2,12 +2,30 @@
 
 from app.models.base import Base
 from app.models.config import UserConfig
+from app.models.project import (
+    Favorite,
+    LorebookLink,
+    Project,
+    ProjectDailyStats,
+    ProjectTag,
+    ProjectVersion,
+    Rating,
+    Tag,
+)
 from app.models.user import ApiKey, BlacklistWord, TagBlock, TagFollow, User, UserBlock
 
 __all__ = [
     "ApiKey",
     "Base",
     "BlacklistWord",
+    "Favorite",
+    "LorebookLink",
+    "Project",
+    "ProjectDailyStats",
+    "ProjectTag",
+    "ProjectVersion",
+    "Rating",
+    "Tag",
     "TagBlock",
     "TagFollow",
     "User",
