@@ -2,11 +2,10 @@
 
 from app.cards.charx import is_zip, main_icon, read_charx
 from app.cards.errors import CardError
-from app.cards.model import CharacterFormat, ImportedCard, SourceFormat
+from app.cards.model import ImportedCard
 from app.cards.parser import load_json, parse_object
 from app.cards.png import is_png, read_png_card
 
-_PNG_FORMATS: dict[str, CharacterFormat] = {"v2": "png-v2", "v3": "png-v3"}
 _OTHER_IMAGES = {
     b"\xff\xd8\xff": "JPEG",
     b"GIF8": "GIF",
@@ -48,15 +47,14 @@ def _read_png(data: bytes) -> ImportedCard:
     if card.character is None:
         raise CardError(f"the PNG's {found.keyword} chunk holds no character")
 
-    # A V1 card in a PNG stays "v1" on the character: its JSON is V1.
     character = card.character
-    character.source_format = _PNG_FORMATS.get(
-        character.source_format, character.source_format
-    )
-    file_format: SourceFormat = (
-        "png-v3" if character.source_format == "png-v3" else "png-v2"
-    )
-    return ImportedCard(file_format, character, avatar=found.avatar)
+    if card.source_format == "v3":
+        character.source_format = "png-v3"
+        return ImportedCard("png-v3", character, avatar=found.avatar)
+    if card.source_format == "v2":
+        character.source_format = "png-v2"
+    # A V1 card in a PNG stays "v1" on the character: its JSON is V1.
+    return ImportedCard("png-v2", character, avatar=found.avatar)
 
 
 def _read_charx(data: bytes) -> ImportedCard:

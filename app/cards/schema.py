@@ -11,6 +11,7 @@ always written. A field at its default is written
 """
 
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal
 
@@ -235,12 +236,15 @@ def write_fields(
 ) -> JSONObject:
     """The source object of `obj` in `target`, following the module's rule."""
     defaults = _DEFAULTS[type(obj)]
+    # An object built in code has no source: nothing in it came from one.
+    absent: AbstractSet[str] = _ALL_ATTRS if obj.absent is None else obj.absent
+    same_format = same_format and obj.absent is not None
     out = dict(obj.extra)
 
     for spec in specs:
         value = getattr(obj, spec.attr)
         if value != defaults[spec.attr] or _keeps_default(
-            spec, spec.attr not in obj.absent, target, same_format
+            spec, spec.attr not in absent, target, same_format
         ):
             out[spec.key] = dump(spec.kind, value)
 
@@ -278,3 +282,4 @@ def _defaults(cls: type[Model]) -> dict[str, Any]:
 
 
 _DEFAULTS = {cls: _defaults(cls) for cls in (Character, Lorebook, LorebookEntry)}
+_ALL_ATTRS = frozenset(name for defaults in _DEFAULTS.values() for name in defaults)

@@ -51,7 +51,8 @@ def to_v3(card: Character) -> JSONObject:
 
 
 def _card(card: Character, target: CardTarget) -> JSONObject:
-    same_format = _FAMILY[card.source_format] == target
+    fmt = card.source_format
+    same_format = fmt is not None and _FAMILY[fmt] == target
     data = write_fields(card, CHARACTER_FIELDS, target, same_format)
     if card.character_book is not None:
         data["character_book"] = book_data(card.character_book, target)

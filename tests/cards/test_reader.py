@@ -144,6 +144,7 @@ class TestCharacterFields:
     def test_missing_fields_are_recorded(self) -> None:
         card = character({"spec": "chara_card_v2", "data": {"name": "Ann"}})
 
+        assert card.absent is not None
         assert "system_prompt" in card.absent
         assert card.system_prompt == ""
 
