@@ -22,6 +22,7 @@ from app.errors import install_error_handlers
 from app.kit.body_limit import BodyLimitMiddleware
 from app.kit.redis import create_redis
 from app.logging import RequestContextMiddleware, configure_logging
+from app.media.storage import LocalStorage
 from app.system.router import router as system_router
 
 API_VERSION = "0.5.9"
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(authenticate)],
     )
     app.state.settings = settings
+    app.state.storage = LocalStorage(settings.data_dir / "media")
 
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

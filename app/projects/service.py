@@ -1,0 +1,221 @@
+"""Projects: creating, changing and deleting characters and lorebooks."""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+from slugify import slugify
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.cards import Character, Lorebook
+from app.db import after_commit
+from app.media.images import image_extension
+from app.media.storage import Storage
+from app.models import LorebookLink, Project, ProjectVersion, User
+from app.projects.access import CHARACTERS, LOREBOOKS
+from app.projects.definitions import (
+    Stored,
+    new_version_sha,
+    store_character,
+    store_lorebook,
+)
+from app.projects.errors import WrongProjectKind
+from app.tags import service as tags
+
+log = structlog.get_logger(__name__)
+
+VISIBILITIES = ("public", "unlisted", "private")
+MAX_SLUG_LENGTH = 80
+
+
+@dataclass
+class ProjectMeta:
+    """What a project carries besides its definition."""
+
+    name: str
+    tagline: str = ""
+    description: str = ""
+    visibility: str = "public"
+    nsfw: bool = False
+    nsfl: bool = False
+    topics: list[str] = field(default_factory=list)
+    avatar: bytes | None = None
+    forked_from_id: int | None = None
+
+
+async def create_character(
+    session: AsyncSession,
+    storage: Storage,
+    user: User,
+    card: Character,
+    meta: ProjectMeta,
+) -> Project:
+    return await _create(
+        session, storage, user, CHARACTERS, store_character(card), meta
+    )
+
+
+async def create_lorebook(
+    session: AsyncSession,
+    storage: Storage,
+    user: User,
+    book: Lorebook,
+    meta: ProjectMeta,
+) -> Project:
+    return await _create(session, storage, user, LOREBOOKS, store_lorebook(book), meta)
+
+
+async def _create(
+    session: AsyncSession,
+    storage: Storage,
+    user: User,
+    kind: str,
+    stored: Stored,
+    meta: ProjectMeta,
+) -> Project:
+    project = Project(
+        kind=kind,
+        creator_id=user.id,
+        slug=await unique_slug(session, user.id, kind, meta.name),
+        name=meta.name,
+        tagline=meta.tagline,
+        description=meta.description,
+        visibility=meta.visibility,
+        nsfw=meta.nsfw,
+        nsfl=meta.nsfl,
+        version_sha=new_version_sha(),
+        forked_from_id=meta.forked_from_id,
+        **stored.columns(),
+    )
+    session.add(project)
+    await session.flush()
+    await tags.add_tags(session, project, meta.topics)
+    if meta.avatar is not None:
+        await set_avatar(session, storage, project, meta.avatar)
+    if meta.forked_from_id is not None:
+        await session.execute(
+            update(Project)
+            .where(Project.id == meta.forked_from_id)
+            .values(n_forks=Project.n_forks + 1)
+        )
+    log.info("projects.created", project_id=project.id, kind=kind)
+    return project
+
+
+async def unique_slug(
+    session: AsyncSession, creator_id: int, kind: str, name: str
+) -> str:
+    base = slugify(name, max_length=MAX_SLUG_LENGTH, word_boundary=True) or "untitled"
+    if base.isdigit():
+        # A numeric slug would read as a project id in paths.
+        base = f"{base}-{kind[:-1]}"
+    stmt = select(Project.slug).where(
+        Project.creator_id == creator_id,
+        Project.kind == kind,
+        Project.slug.startswith(base),
+    )
+    taken = set((await session.execute(stmt)).scalars())
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+async def set_avatar(
+    session: AsyncSession, storage: Storage, project: Project, image: bytes
+) -> None:
+    """Store a checked image as the project's avatar; the old file goes after
+    the commit."""
+    extension = image_extension(image)
+    digest = hashlib.sha256(image).hexdigest()[:24]
+    key = f"avatars/{project.id}/{digest}.{extension}"
+    await storage.put(key, image, f"image/{extension}")
+    old = [k for k in (project.avatar_key, project.card_key) if k and k != key]
+    project.avatar_key = key
+    project.card_key = None
+    _delete_after_commit(session, storage, old)
+
+
+def _delete_after_commit(
+    session: AsyncSession, storage: Storage, keys: list[str]
+) -> None:
+    async def remove() -> None:
+        for key in keys:
+            await storage.delete(key)
+
+    if keys:
+        after_commit(session, remove)
+
+
+async def replace_definition(
+    session: AsyncSession, storage: Storage, project: Project, stored: Stored
+) -> None:
+    """Give a project a new definition, keeping the previous one as a version."""
+    session.add(
+        ProjectVersion(
+            project_id=project.id,
+            sha=project.version_sha,
+            definition=project.definition,
+            source_format=project.source_format,
+            created_at=project.version_at,
+        )
+    )
+    for column, value in stored.columns().items():
+        setattr(project, column, value)
+    now = datetime.now(UTC)
+    project.version_sha = new_version_sha()
+    project.version_at = now
+    project.last_activity_at = now
+    _delete_after_commit(
+        session, storage, [project.card_key] if project.card_key else []
+    )
+    project.card_key = None
+    await session.flush()
+
+
+def apply_meta(project: Project, changes: dict[str, object]) -> None:
+    """Set the plain metadata columns given (name, tagline, flags, ...)."""
+    for name in ("name", "tagline", "description", "visibility", "nsfw", "nsfl"):
+        if name in changes and changes[name] is not None:
+            setattr(project, name, changes[name])
+    project.last_activity_at = datetime.now(UTC)
+
+
+async def delete_project(
+    session: AsyncSession, storage: Storage, project: Project
+) -> None:
+    keys = [k for k in (project.avatar_key, project.card_key) if k]
+    await session.delete(project)
+    await session.flush()
+    _delete_after_commit(session, storage, keys)
+    log.info("projects.deleted", project_id=project.id)
+
+
+async def link_lorebook(
+    session: AsyncSession, character: Project, lorebook: Project
+) -> None:
+    if character.kind != CHARACTERS:
+        raise WrongProjectKind("Lorebooks are linked to characters only.")
+    if lorebook.kind != LOREBOOKS:
+        raise WrongProjectKind(f"Project {lorebook.id} is not a lorebook.")
+    await session.execute(
+        insert(LorebookLink)
+        .values(character_id=character.id, lorebook_id=lorebook.id)
+        .on_conflict_do_nothing()
+    )
+
+
+async def unlink_lorebook(
+    session: AsyncSession, character: Project, lorebook_id: int
+) -> None:
+    await session.execute(
+        delete(LorebookLink).where(
+            LorebookLink.character_id == character.id,
+            LorebookLink.lorebook_id == lorebook_id,
+        )
+    )
