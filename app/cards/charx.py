@@ -54,7 +54,7 @@ def _check_listing(infos: list[zipfile.ZipInfo]) -> None:
     if len(infos) > MAX_MEMBERS:
         raise CardError(f"the archive holds more than {MAX_MEMBERS} files")
     if sum(info.file_size for info in infos) > MAX_TOTAL_BYTES:
-        raise CardError(f"the archive unpacks to more than {MAX_TOTAL_BYTES // _MB} MB")
+        raise CardError(f"the archive unpacks to more than {_size(MAX_TOTAL_BYTES)}")
     for info in infos:
         check_path(info.filename)
 
@@ -97,9 +97,11 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
 
 
 def _too_large(name: str) -> CardError:
-    return CardError(
-        f"{name} in the archive is larger than {MAX_MEMBER_BYTES // _MB} MB"
-    )
+    return CardError(f"{name} in the archive is larger than {_size(MAX_MEMBER_BYTES)}")
+
+
+def _size(count: int) -> str:
+    return f"{count // _MB} MB" if count >= _MB else f"{count} bytes"
 
 
 def embedded_path(uri: object) -> str | None:
