@@ -22,11 +22,11 @@ def safe_filename(name: str, ext: str) -> str:
     """A file name for `name` with extension `ext`, safe on common file systems.
 
     Letters of every script, emoji and combining marks are kept; path separators,
-    reserved and control characters become nothing or a space, and the name is cut
-    to fit in `MAX_NAME_BYTES` of UTF-8.
+    reserved characters and white space become one space, other control characters
+    go, and the name is cut to fit in `MAX_NAME_BYTES` of UTF-8.
     """
     stem = unicodedata.normalize("NFC", name)
-    stem = "".join(char for char in stem if _allowed(char))
+    stem = "".join(_clean(char) for char in stem)
     stem = _SPACES.sub(" ", _RESERVED.sub(" ", stem)).strip(" .")
     stem = _fit(stem).strip(" .")
 
@@ -38,8 +38,12 @@ def safe_filename(name: str, ext: str) -> str:
     return f"{stem}.{suffix}" if suffix else stem
 
 
-def _allowed(char: str) -> bool:
-    return unicodedata.category(char) != "Cc" and char not in _BIDI_CONTROLS
+def _clean(char: str) -> str:
+    if char.isspace():
+        return " "
+    if unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS:
+        return ""
+    return char
 
 
 def _fit(stem: str) -> str:
