@@ -37,8 +37,11 @@ CARD_SPECS: dict[str, CharacterFormat] = {"chara_card_v2": "v2", "chara_card_v3"
 # Compat: some tools write SillyTavern's names into card lorebook entries.
 _ENTRY_ALIASES = {"key": "keys", "keysecondary": "secondary_keys"}
 
-# Keys that only SillyTavern world-info entries carry.
-_WORLD_INFO_MARKS = frozenset({"uid", "key", "keysecondary", "disable", "order"})
+# Keys that only card lorebook entries carry, and keys only world-info entries carry.
+_CARD_ENTRY_MARKS = frozenset({"keys", "secondary_keys", "insertion_order", "enabled"})
+_WORLD_INFO_MARKS = frozenset(
+    {"uid", "disable", "order", "selectiveLogic", "displayIndex", "addMemo"}
+)
 
 
 def load_json(data: bytes, what: str) -> JSONObject:
@@ -114,19 +117,29 @@ def _parse_with_spec(obj: Mapping[str, Any], spec: object) -> ImportedCard:
 
 
 def _parse_bare_lorebook(obj: Mapping[str, Any]) -> ImportedCard:
-    if _is_world_info(obj.get("entries")):
-        return ImportedCard("worldinfo", lorebook=worldinfo.read_world_info(obj))
-    book = parse_book(obj, "character_book")
-    return ImportedCard("character_book", lorebook=book)
+    book = parse_lorebook(obj, "character_book", keyed_is_world_info=True)
+    return ImportedCard(book.source_format or "character_book", lorebook=book)
 
 
-def _is_world_info(entries: object) -> bool:
-    if not isinstance(entries, dict):
-        return False
-    first = next(iter(entries.values()), None)
-    if not isinstance(first, dict):
-        return True
-    return "keys" not in first and not _WORLD_INFO_MARKS.isdisjoint(first)
+def parse_lorebook(
+    raw: Mapping[str, Any], fmt: LorebookFormat, keyed_is_world_info: bool = False
+) -> Lorebook:
+    """Read a lorebook object: world info if its entries look like it, else `fmt`.
+
+    Entries that carry neither format's own keys are world info when they are keyed
+    by uid and `keyed_is_world_info` is set (a file on its own), else card entries.
+    """
+    entries = raw.get("entries")
+    items = entry_items(entries)
+    first = items[0] if items else {}
+    if not _CARD_ENTRY_MARKS.isdisjoint(first):
+        world_info = False
+    elif not _WORLD_INFO_MARKS.isdisjoint(first):
+        world_info = True
+    else:
+        world_info = keyed_is_world_info and isinstance(entries, dict)
+
+    return worldinfo.read_world_info(raw) if world_info else parse_book(raw, fmt)
 
 
 def parse_character(obj: Mapping[str, Any], fmt: CharacterFormat) -> Character:
@@ -194,7 +207,7 @@ def _embedded_book(raw: object, fmt: CharacterFormat) -> Lorebook | None:
     book_format: LorebookFormat = (
         "lorebook_v3" if fmt in ("v3", "png-v3", "charx") else "character_book"
     )
-    return parse_book(raw, book_format)
+    return parse_lorebook(raw, book_format)
 
 
 def parse_lorebook_v3(obj: Mapping[str, Any]) -> Lorebook:

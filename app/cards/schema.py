@@ -164,11 +164,14 @@ def _texts(value: object) -> list[str] | _Invalid:
         return INVALID
     if all(isinstance(item, str) for item in value):
         return value
-    return [_item_text(item) for item in value if item is not None]
-
-
-def _item_text(item: object) -> str:
-    return item if isinstance(item, str) else str(item)
+    # Numbers among keys and tags are read as their text; nulls are skipped.
+    if all(item is None or isinstance(item, str) or _is_number(item) for item in value):
+        return [
+            item if isinstance(item, str) else str(item)
+            for item in value
+            if item is not None
+        ]
+    return INVALID
 
 
 def coerce(kind: Kind, value: object) -> Any:

@@ -83,6 +83,36 @@ class TestFormatDetection:
 
         assert found.source_format == "character_book"
 
+    def test_world_info_entries_as_a_list(self) -> None:
+        entries = [b.world_info_entry(0), b.world_info_entry(1)]
+
+        found = read_card(b.to_bytes(b.world_info(entries=entries)))
+
+        assert found.source_format == "worldinfo"
+
+    def test_card_entries_with_world_info_key_names(self) -> None:
+        raw = b.v2_entry(key=["sword"])
+        del raw["keys"]
+
+        found = read_card(b.to_bytes(b.v2_book(entries={"1": raw})))
+
+        assert found.source_format == "character_book"
+
+    def test_world_info_embedded_in_a_card(self) -> None:
+        entries = {"0": b.world_info_entry(0, disable=True)}
+        card = b.v2_card(character_book=b.world_info(entries=entries))
+
+        book = to_v2(character(card))["data"]["character_book"]
+
+        assert book["entries"][0]["enabled"] is False
+        assert book["entries"][0]["keys"] == ["eldoria", "森"]
+
+    def test_embedded_book_with_no_entries_is_a_card_book(self) -> None:
+        card = character(b.v2_card(character_book={"entries": {}}))
+
+        assert card.character_book is not None
+        assert card.character_book.source_format == "character_book"
+
     def test_byte_order_mark(self) -> None:
         found = read_card(b"\xef\xbb\xbf" + b.to_bytes(b.v2_card()))
 
@@ -261,6 +291,12 @@ class TestQuirks:
 
         assert card.character_version == ""
         assert card.extra["character_version"] == 2
+
+    def test_tags_that_are_objects_are_kept_aside(self) -> None:
+        card = character(b.v2_card(tags=[{"name": "x"}]))
+
+        assert card.tags == []
+        assert card.extra["tags"] == [{"name": "x"}]
 
     def test_keys_with_numbers(self) -> None:
         book = b.v2_book(entries=[b.v2_entry(keys=["a", 7, None])])
