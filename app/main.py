@@ -15,6 +15,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 
 from app.accounts.router import router as accounts_router
 from app.auth.dependencies import authenticate
+from app.cards.router import router as cards_router
 from app.config import Settings, get_settings
 from app.configs.router import router as configs_router
 from app.db import create_engine, create_sessionmaker
@@ -22,7 +23,9 @@ from app.errors import install_error_handlers
 from app.kit.body_limit import BodyLimitMiddleware
 from app.kit.redis import create_redis
 from app.logging import RequestContextMiddleware, configure_logging
+from app.media.router import router as media_router
 from app.media.storage import LocalStorage
+from app.projects.router import router as projects_router
 from app.system.router import router as system_router
 
 API_VERSION = "0.5.9"
@@ -80,7 +83,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestContextMiddleware)
 
-    for router in (system_router, accounts_router, configs_router):
+    for router in (
+        system_router,
+        accounts_router,
+        configs_router,
+        media_router,
+        cards_router,
+        projects_router,
+    ):
         app.include_router(router)
     _install_metrics(app)
     return app

@@ -4,6 +4,7 @@ import asyncio
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import PurePath
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,6 +63,7 @@ async def import_card(
     user: User,
     imported: ImportedCard,
     visibility: str = "public",
+    filename: str | None = None,
 ) -> Project:
     """Create a character or lorebook from a read card, with its files."""
     if imported.character is not None:
@@ -80,13 +82,20 @@ async def import_card(
         assert imported.lorebook is not None
         book = imported.lorebook
         meta = ProjectMeta(
-            name=book.name or "Untitled lorebook",
+            name=book.name or _name_from_file(filename) or "Untitled lorebook",
             description=book.description,
             visibility=visibility,
         )
         project = await projects.create_lorebook(session, storage, user, book, meta)
     log.info("cards.imported", project_id=project.id, format=imported.source_format)
     return project
+
+
+def _name_from_file(filename: str | None) -> str:
+    if not filename:
+        return ""
+    stem = PurePath(filename).name.rsplit(".", 1)[0]
+    return stem.strip()[:200]
 
 
 def asset_key(project_id: int, path: str) -> str:

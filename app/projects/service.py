@@ -14,7 +14,13 @@ from app.cards import Character, Lorebook
 from app.db import after_commit
 from app.media.images import image_extension
 from app.media.storage import Storage
-from app.models import LorebookLink, Project, ProjectVersion, User
+from app.models import (
+    LorebookLink,
+    Project,
+    ProjectDailyStats,
+    ProjectVersion,
+    User,
+)
 from app.projects.access import CHARACTERS, LOREBOOKS
 from app.projects.definitions import (
     Stored,
@@ -217,5 +223,24 @@ async def unlink_lorebook(
         delete(LorebookLink).where(
             LorebookLink.character_id == character.id,
             LorebookLink.lorebook_id == lorebook_id,
+        )
+    )
+
+
+async def record_download(session: AsyncSession, project_id: int) -> None:
+    """Count a download in the project's total and in today's stats."""
+    await session.execute(
+        update(Project)
+        .where(Project.id == project_id)
+        .values(n_downloads=Project.n_downloads + 1)
+    )
+    today = datetime.now(UTC).date()
+    stmt = insert(ProjectDailyStats).values(
+        project_id=project_id, day=today, downloads=1
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["project_id", "day"],
+            set_={"downloads": ProjectDailyStats.downloads + 1},
         )
     )
