@@ -26,7 +26,9 @@ from app.cards.text import definition_parts, definition_text
 from app.cards.worldinfo import lorebook_to_world_info
 from app.cards.writer import (
     lorebook_to_character_book,
+    lorebook_to_native,
     lorebook_to_v3,
+    to_native,
     to_v2,
     to_v3,
 )
@@ -48,6 +50,7 @@ __all__ = [
     "definition_text",
     "from_hosted_fields",
     "lorebook_to_character_book",
+    "lorebook_to_native",
     "lorebook_to_v3",
     "lorebook_to_world_info",
     "parse_object",
@@ -55,6 +58,7 @@ __all__ = [
     "safe_filename",
     "to_charx",
     "to_hosted_definition",
+    "to_native",
     "to_v2",
     "to_v3",
 ]

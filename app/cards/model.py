@@ -11,9 +11,9 @@ Every object keeps what it needs to be written back exactly as it was read:
   same-format round trip (keep the file as it was) from a conversion (fill in what the
   target format requires).
 
-An object built in code has neither (`absent` and `source_format` are None): every
-export treats it as a conversion, writing what the target requires and every field
-whose value is not the default.
+An object built in code has no source (`absent` is None): every export treats it
+as a conversion, writing what the target requires and every field whose value is
+not the default.
 """
 
 from dataclasses import dataclass, field
@@ -80,7 +80,7 @@ class Lorebook:
     token_budget: int | float | None = None
     recursive_scanning: bool = False
     extensions: JSONObject = field(default_factory=dict)
-    source_format: LorebookFormat | None = None
+    source_format: LorebookFormat = "lorebook_v3"
     extra: JSONObject = field(default_factory=dict)
     envelope_extra: JSONObject = field(default_factory=dict)
     absent: set[str] | None = None
@@ -118,7 +118,7 @@ class Character:
     group_only_greetings: list[str] = field(default_factory=list)
     creation_date: int | float | None = None
     modification_date: int | float | None = None
-    source_format: CharacterFormat | None = None
+    source_format: CharacterFormat = "v3"
     extra: JSONObject = field(default_factory=dict)
     top_extra: JSONObject = field(default_factory=dict)
     top_copies: list[str] = field(default_factory=list)

@@ -110,12 +110,12 @@ def _first_readable(
             continue
         chunk, after_keyword = found[keyword]
         try:
-            text = _chunk_text(data, chunk, after_keyword)
-            return load_json(
-                _decode_payload(text, keyword), f"the {keyword} chunk"
-            ), keyword
+            payload = _decode_payload(_chunk_text(data, chunk, after_keyword), keyword)
+            card = load_json(payload, f"the {keyword} chunk")
         except CardError as exc:
             errors.append(exc)
+            continue
+        return card, keyword
     raise errors[0]
 
 

@@ -22,7 +22,7 @@ from app.cards.schema import (
     ENTRY_FIELDS,
     write_fields,
 )
-from app.cards.worldinfo import card_book_from_world_info
+from app.cards.worldinfo import card_book_from_world_info, lorebook_to_world_info
 
 CardTarget = Literal["v2", "v3"]
 
@@ -51,8 +51,7 @@ def to_v3(card: Character) -> JSONObject:
 
 
 def _card(card: Character, target: CardTarget) -> JSONObject:
-    fmt = card.source_format
-    same_format = fmt is not None and _FAMILY[fmt] == target
+    same_format = _FAMILY[card.source_format] == target
     data = write_fields(card, CHARACTER_FIELDS, target, same_format)
     if card.character_book is not None:
         data["character_book"] = book_data(card.character_book, target)
@@ -65,6 +64,24 @@ def _card(card: Character, target: CardTarget) -> JSONObject:
         top["spec_version"] = version
 
     return {"spec": spec, **top, "data": data}
+
+
+def to_native(card: Character) -> JSONObject:
+    """The character as JSON in the format it was read in (V2 for V1 cards).
+
+    `parse_object` reads it back without loss, so this is the form to store.
+    """
+    return to_v3(card) if _FAMILY[card.source_format] == "v3" else to_v2(card)
+
+
+def lorebook_to_native(book: Lorebook) -> JSONObject:
+    """The lorebook as JSON in the format it was read in (`lorebook_v3` for new
+    ones); `parse_object` reads it back without loss."""
+    if book.source_format == "worldinfo":
+        return lorebook_to_world_info(book)
+    if book.source_format == "character_book":
+        return lorebook_to_character_book(book)
+    return lorebook_to_v3(book)
 
 
 def lorebook_to_v3(book: Lorebook) -> JSONObject:

@@ -160,6 +160,21 @@ class TestCardOutput:
         assert entry["extensions"]["selectiveLogic"] == 3
         assert entry["extensions"]["x_tool"] == {"n": 1}
 
+    def test_entry_added_to_an_imported_book(self) -> None:
+        character = read_character(b.v2_card())
+        assert character.character_book is not None
+        character.character_book.entries.append(LorebookEntry(keys=["new"]))
+
+        entries = to_v2(character)["data"]["character_book"]["entries"]
+
+        assert entries[-1] == {
+            "keys": ["new"],
+            "content": "",
+            "extensions": {},
+            "enabled": True,
+            "insertion_order": 100,
+        }
+
     def test_new_character_has_every_v3_field(self) -> None:
         data = to_v3(Character(name="Ann"))["data"]
 

@@ -9,9 +9,12 @@ from app.cards import (
     Character,
     Lorebook,
     lorebook_to_character_book,
+    lorebook_to_native,
     lorebook_to_v3,
     lorebook_to_world_info,
+    parse_object,
     read_card,
+    to_native,
     to_v2,
     to_v3,
 )
@@ -172,3 +175,39 @@ class TestLorebookRoundTrip:
 
         assert lorebook_to_world_info(lorebook) == book
         assert elapsed < 3.0
+
+
+class TestNativeJson:
+    def test_png_v2_card_is_stored_as_v2(self) -> None:
+        card = b.v2_card()
+        png = b.png_with_chunks(b.text_chunk("chara", b.b64_json(card)))
+
+        assert to_native(read_character(png)) == card
+
+    def test_stored_card_reads_back_without_loss(self) -> None:
+        character = read_character(b.to_bytes(b.v3_card()))
+
+        again = parse_object(to_native(character)).character
+
+        assert again is not None
+        assert to_v2(again) == to_v2(character)
+        assert to_v3(again) == to_v3(character)
+
+    def test_v1_card_is_stored_as_v2(self) -> None:
+        stored = to_native(read_character(b.to_bytes({"name": "Ann"})))
+
+        assert stored["spec"] == "chara_card_v2"
+
+    @pytest.mark.parametrize(
+        "book",
+        [
+            b.world_info(),
+            b.v2_book(),
+            {"spec": "lorebook_v3", "data": b.v2_book()},
+        ],
+    )
+    def test_lorebooks_are_stored_as_read(self, book: dict[str, Any]) -> None:
+        assert lorebook_to_native(read_lorebook(b.to_bytes(book))) == book
+
+    def test_new_lorebook_is_stored_as_v3(self) -> None:
+        assert lorebook_to_native(Lorebook())["spec"] == "lorebook_v3"
