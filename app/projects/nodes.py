@@ -72,7 +72,7 @@ async def _creator_names(session: AsyncSession, ids: set[int]) -> dict[int, str]
     if not ids:
         return {}
     rows = await session.execute(select(User.id, User.username).where(User.id.in_(ids)))
-    return dict(rows.tuples().all())
+    return {row[0]: row[1] for row in rows}
 
 
 async def _linked_lorebooks(
@@ -87,7 +87,7 @@ async def _linked_lorebooks(
         .order_by(LorebookLink.character_id, Project.id)
     )
     found: dict[int, list[int]] = defaultdict(list)
-    for character_id, lorebook in (await session.execute(stmt)).tuples():
+    for character_id, lorebook in await session.execute(stmt):
         if can_read(lorebook, caller):
             found[character_id].append(lorebook.id)
     return found

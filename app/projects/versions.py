@@ -30,7 +30,7 @@ async def list_versions(
         .where(ProjectVersion.project_id == project.id)
         .order_by(ProjectVersion.created_at.desc(), ProjectVersion.id.desc())
     )
-    older = (await session.execute(stmt)).tuples().all()
+    older = [(row[0], row[1]) for row in await session.execute(stmt)]
     commits = [_commit(project.version_sha, project.version_at, "Current version")]
     commits += [_commit(sha, at, "Earlier version") for sha, at in older]
     return commits
