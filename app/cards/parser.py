@@ -53,6 +53,8 @@ def load_json(data: bytes, what: str) -> JSONObject:
 
     try:
         obj = json.loads(text, parse_constant=_reject_constant)
+        if _UNSTORABLE_ESCAPE.search(text):
+            obj = _storable(obj)
     except json.JSONDecodeError as exc:
         detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
         raise CardError(f"{what} is not valid JSON: {detail}") from exc
@@ -61,9 +63,6 @@ def load_json(data: bytes, what: str) -> JSONObject:
 
     if not isinstance(obj, dict):
         raise CardError(f"{what} must be a JSON object, not {type(obj).__name__}")
-    if _UNSTORABLE_ESCAPE.search(text):
-        cleaned: JSONObject = _storable(obj)
-        return cleaned
     return obj
 
 
