@@ -27,6 +27,7 @@ from app.media.router import router as media_router
 from app.media.storage import LocalStorage
 from app.projects.router import router as projects_router
 from app.system.router import router as system_router
+from app.tags.router import router as tags_router
 
 API_VERSION = "0.5.9"
 
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         media_router,
         cards_router,
         projects_router,
+        tags_router,
     ):
         app.include_router(router)
     _install_metrics(app)
