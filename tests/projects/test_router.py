@@ -467,13 +467,13 @@ class TestMetadataAndDelete:
     async def test_delete(self, client: AsyncClient, session: AsyncSession) -> None:
         alice = await create_user(session)
         bob = await create_user(session)
-        project = await create_project(session, alice)
+        project_id = (await create_project(session, alice)).id
 
-        refused = await client.delete(f"/api/project/{project.id}", headers=bob.headers)
+        refused = await client.delete(f"/api/project/{project_id}", headers=bob.headers)
         deleted = await client.delete(
-            f"/api/project/{project.id}", headers=alice.headers
+            f"/api/project/{project_id}", headers=alice.headers
         )
-        after = await client.get(f"/api/project/{project.id}")
+        after = await client.get(f"/api/project/{project_id}")
 
         assert refused.status_code == 403
         assert deleted.json()["success"] is True
