@@ -26,6 +26,7 @@ from app.logging import RequestContextMiddleware, configure_logging
 from app.media.router import router as media_router
 from app.media.storage import LocalStorage
 from app.projects.router import router as projects_router
+from app.ratings.router import router as ratings_router
 from app.system.router import router as system_router
 from app.tags.router import router as tags_router
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cards_router,
         projects_router,
         tags_router,
+        ratings_router,
     ):
         app.include_router(router)
     _install_metrics(app)
