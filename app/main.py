@@ -20,6 +20,7 @@ from app.config import Settings, get_settings
 from app.configs.router import router as configs_router
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
+from app.favorites.router import router as favorites_router
 from app.kit.body_limit import BodyLimitMiddleware
 from app.kit.redis import create_redis
 from app.logging import RequestContextMiddleware, configure_logging
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         projects_router,
         tags_router,
         ratings_router,
+        favorites_router,
     ):
         app.include_router(router)
     _install_metrics(app)
