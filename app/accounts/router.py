@@ -21,6 +21,7 @@ from app.db import SessionDep
 from app.errors import NotFound
 from app.kit.dependencies import SettingsDep
 from app.kit.schemas import Success, success
+from app.media.dependencies import StorageDep
 from app.search.sorts import SortOrder
 
 router = APIRouter()
@@ -73,9 +74,11 @@ async def update_account(
 
 
 @router.delete("/api/account", tags=["User Account"])
-async def delete_account(session: SessionDep, user: CurrentUser) -> Success:
+async def delete_account(
+    session: SessionDep, storage: StorageDep, user: CurrentUser
+) -> Success:
     """Delete this account completely and irreversibly."""
-    await service.delete_account(session, user)
+    await service.delete_account(session, storage, user)
     return success()
 
 

@@ -19,7 +19,11 @@ from app.accounts.errors import (
 )
 from app.auth.keys import display_prefix, generate_key, hash_key
 from app.errors import BadRequest
-from app.models import ApiKey, User
+from app.favorites import service as favorites
+from app.media.storage import Storage
+from app.models import ApiKey, Project, User
+from app.projects.service import delete_files_after_commit
+from app.ratings import service as ratings
 from app.search.sorts import SortOrder
 from app.tags.names import normalize_tag
 
@@ -187,8 +191,18 @@ async def set_default_sort(session: AsyncSession, user: User, order: SortOrder) 
     await session.flush()
 
 
-async def delete_account(session: AsyncSession, user: User) -> None:
-    """Delete a user and, through foreign keys, everything they own."""
+async def delete_account(session: AsyncSession, storage: Storage, user: User) -> None:
+    """Delete a user and, through foreign keys, everything they own; their
+    files go once the deletion has committed."""
+    owned = (
+        await session.execute(select(Project).where(Project.creator_id == user.id))
+    ).scalars()
+    delete_files_after_commit(session, storage, list(owned))
+    # Pending changes to the user's rows (such as the key's last use) are
+    # written first, so that the delete does not race its own session.
+    await session.flush()
+    await ratings.withdraw_user_ratings(session, user.id)
+    await favorites.withdraw_user_favorites(session, user.id)
     await session.execute(delete(User).where(User.id == user.id))
     log.info("accounts.deleted", user_id=user.id)
 

@@ -2,7 +2,7 @@
 
 import typer
 
-from app.cli import accounts, serve
+from app.cli import accounts, importer, serve
 
 cli = typer.Typer(
     help="Rostro: a self-hosted hub for AI role-play characters and lorebooks.",
@@ -12,6 +12,7 @@ cli = typer.Typer(
 cli.command("serve")(serve.serve)
 cli.command("worker")(serve.worker)
 cli.command("migrate")(serve.migrate)
+cli.command("import")(importer.import_files)
 cli.add_typer(accounts.users, name="users")
 cli.add_typer(accounts.keys, name="keys")
 

@@ -6,6 +6,7 @@ never change content, so they can be cached forever.
 
 import asyncio
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +26,10 @@ class Storage(Protocol):
     async def get(self, key: str) -> bytes | None: ...
 
     async def delete(self, key: str) -> None: ...
+
+    async def delete_prefix(self, prefix: str) -> None:
+        """Delete every key under a folder-like prefix (``assets/12/``)."""
+        ...
 
     def local_path(self, key: str) -> Path | None:
         """The file of a key when the storage is the local disk, else None."""
@@ -73,6 +78,10 @@ class LocalStorage:
             await asyncio.to_thread(self._path(key).unlink, True)
         except InvalidKey:
             log.warning("media.invalid_key_deleted", key=key)
+
+    async def delete_prefix(self, prefix: str) -> None:
+        folder = self._path(prefix.rstrip("/"))
+        await asyncio.to_thread(shutil.rmtree, folder, True)
 
 
 CONTENT_TYPES = {

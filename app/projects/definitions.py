@@ -9,25 +9,11 @@ from app.cards import (
     JSONObject,
     Lorebook,
     definition_text,
-    lorebook_to_character_book,
-    lorebook_to_v3,
-    lorebook_to_world_info,
+    lorebook_to_native,
     parse_object,
-    to_v2,
-    to_v3,
+    to_native,
 )
 from app.projects.tokens import count_tokens
-
-# The stored JSON of a character keeps its card family; V1 cards are kept as V2,
-# the oldest format the hub exports.
-_CHARACTER_FAMILY = {
-    "v1": "v2",
-    "v2": "v2",
-    "png-v2": "v2",
-    "v3": "v3",
-    "png-v3": "v3",
-    "charx": "v3",
-}
 
 
 @dataclass(frozen=True)
@@ -57,12 +43,12 @@ class Stored:
 
 
 def store_character(card: Character) -> Stored:
-    family = _CHARACTER_FAMILY[card.source_format]
-    definition = to_v3(card) if family == "v3" else to_v2(card)
+    # Stored in the card's own format (V1 as V2), which reads back without loss.
+    definition = to_native(card)
     book = card.character_book
     return Stored(
         definition=definition,
-        source_format=family,
+        source_format=definition["spec"].removeprefix("chara_card_"),
         n_tokens=count_tokens(definition_text(card)),
         has_lore_embedded=book is not None and bool(book.entries),
         has_example_dialogues=bool(card.mes_example.strip()),
@@ -84,12 +70,7 @@ def _has_expressions(extensions: JSONObject) -> bool:
 
 
 def store_lorebook(book: Lorebook) -> Stored:
-    if book.source_format == "worldinfo":
-        definition = lorebook_to_world_info(book)
-    elif book.source_format == "character_book":
-        definition = lorebook_to_character_book(book)
-    else:
-        definition = lorebook_to_v3(book)
+    definition = lorebook_to_native(book)
     text = "\n\n".join(entry.content for entry in book.entries if entry.content)
     return Stored(
         definition=definition,

@@ -3,6 +3,7 @@
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from uuid import uuid4
 
 import structlog
 from slugify import slugify
@@ -83,6 +84,7 @@ async def _create(
     meta: ProjectMeta,
 ) -> Project:
     project = Project(
+        uuid=uuid4(),
         kind=kind,
         creator_id=user.id,
         slug=await unique_slug(session, user.id, kind, meta.name),
@@ -96,11 +98,12 @@ async def _create(
         forked_from_id=meta.forked_from_id,
         **stored.columns(),
     )
+    if meta.avatar is not None:
+        # Before the INSERT, so that the row is written once.
+        await set_avatar(session, storage, project, meta.avatar)
     session.add(project)
     await session.flush()
-    await tags.add_tags(session, project, meta.topics)
-    if meta.avatar is not None:
-        await set_avatar(session, storage, project, meta.avatar)
+    await tags.add_tags(session, project, meta.topics, has_tags=False)
     if meta.forked_from_id is not None:
         await session.execute(
             update(Project)
@@ -139,7 +142,7 @@ async def set_avatar(
     the commit."""
     extension = image_extension(image)
     digest = hashlib.sha256(image).hexdigest()[:24]
-    key = f"avatars/{project.id}/{digest}.{extension}"
+    key = f"avatars/{project.uuid}/{digest}.{extension}"
     await storage.put(key, image, f"image/{extension}")
     old = [k for k in (project.avatar_key, project.card_key) if k and k != key]
     project.avatar_key = key
@@ -195,11 +198,27 @@ def apply_meta(project: Project, changes: dict[str, object]) -> None:
 async def delete_project(
     session: AsyncSession, storage: Storage, project: Project
 ) -> None:
-    keys = [k for k in (project.avatar_key, project.card_key) if k]
+    delete_files_after_commit(session, storage, [project])
     await session.delete(project)
     await session.flush()
-    _delete_after_commit(session, storage, keys)
     log.info("projects.deleted", project_id=project.id)
+
+
+def delete_files_after_commit(
+    session: AsyncSession, storage: Storage, projects: list[Project]
+) -> None:
+    """Remove the files of projects once their deletion has committed."""
+    keys = [k for p in projects for k in (p.avatar_key, p.card_key) if k]
+    folders = [f"{kind}/{p.id}/" for p in projects for kind in ("assets", "cards")]
+
+    async def remove() -> None:
+        for key in keys:
+            await storage.delete(key)
+        for folder in folders:
+            await storage.delete_prefix(folder)
+
+    if projects:
+        after_commit(session, remove)
 
 
 async def link_lorebook(

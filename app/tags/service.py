@@ -4,41 +4,69 @@ project's content flags, and show among its topics while set."""
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
+from app.errors import BadRequest
 from app.models import Project, ProjectTag, Tag
 from app.tags.names import normalize_tag
 
 FLAG_TAGS = {"nsfw": "nsfw", "nsfl": "nsfl"}
+TAG_ID_CACHE = "tag_ids"
 MAX_TAGS_PER_PROJECT = 100
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_tag_ids(session: Session, previous_transaction: object) -> None:
+    # Ids of tags inserted by a rolled-back transaction no longer exist.
+    session.info.pop(TAG_ID_CACHE, None)
 
 
 def display_name(name: str) -> str:
     return " ".join(name.split())
 
 
-async def get_or_create(session: AsyncSession, names: Iterable[str]) -> list[Tag]:
+async def get_or_create(session: AsyncSession, names: Iterable[str]) -> list[int]:
+    """The ids of these tags, created when new, in the order given."""
     by_key: dict[str, str] = {}
     for name in names:
         by_key.setdefault(normalize_tag(name), display_name(name))
-    if not by_key:
-        return []
-    await session.execute(
-        insert(Tag)
-        .values([{"key": k, "name": n} for k, n in by_key.items()])
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    stmt = select(Tag).where(Tag.key.in_(by_key))
-    tags = {tag.key: tag for tag in (await session.execute(stmt)).scalars()}
-    return [tags[key] for key in by_key]
+    # Tags are never deleted, so ids learnt in this session stay right; imports
+    # of many cards then mostly skip the tag queries.
+    known: dict[str, int] = session.info.setdefault(TAG_ID_CACHE, {})
+    missing = [key for key in by_key if key not in known]
+    if missing:
+        await session.execute(
+            insert(Tag)
+            .values([{"key": k, "name": by_key[k]} for k in missing])
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        rows = await session.execute(
+            select(Tag.key, Tag.id).where(Tag.key.in_(missing))
+        )
+        known.update({row[0]: row[1] for row in rows})
+    return [known[key] for key in by_key]
+
+
+class TooManyTags(BadRequest):
+    def __init__(self) -> None:
+        super().__init__(
+            f"A project has at most {MAX_TAGS_PER_PROJECT} tags; "
+            "remove one before adding another."
+        )
 
 
 async def add_tags(
-    session: AsyncSession, project: Project, names: Iterable[str]
+    session: AsyncSession,
+    project: Project,
+    names: Iterable[str],
+    *,
+    has_tags: bool = True,
 ) -> None:
-    """Tag a project; flag names set its content flags instead."""
+    """Tag a project; flag names set its content flags instead. `has_tags=False`
+    (a new project) skips reading the tags it already has."""
     plain = []
     for name in names:
         key = normalize_tag(name)
@@ -46,12 +74,21 @@ async def add_tags(
             setattr(project, FLAG_TAGS[key], True)
         else:
             plain.append(name)
-    tags = await get_or_create(session, plain)
-    if not tags:
+    if not plain:
         return
+    keys = {normalize_tag(name) for name in plain}
+    if has_tags:
+        keys |= {
+            normalize_tag(n)
+            for n in (await names_by_project(session, [project.id])).get(project.id, [])
+        }
+    if len(keys) > MAX_TAGS_PER_PROJECT:
+        raise TooManyTags
+
+    tag_ids = await get_or_create(session, plain)
     await session.execute(
         insert(ProjectTag)
-        .values([{"project_id": project.id, "tag_id": tag.id} for tag in tags])
+        .values([{"project_id": project.id, "tag_id": tag_id} for tag_id in tag_ids])
         .on_conflict_do_nothing()
     )
 
@@ -75,7 +112,7 @@ async def replace_tags(
     names = list(names)
     project.nsfw = project.nsfl = False
     await session.execute(delete(ProjectTag).where(ProjectTag.project_id == project.id))
-    await add_tags(session, project, names)
+    await add_tags(session, project, names, has_tags=False)
 
 
 async def names_by_project(

@@ -574,3 +574,15 @@ class TestRegister:
 
         assert response.status_code == 403
         assert_error(response.json(), 403)
+
+
+class TestDeleteWithAFreshKey:
+    async def test_first_use_of_a_key_can_delete_the_account(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session)
+
+        response = await client.delete("/api/account", headers=alice.headers)
+
+        assert response.status_code == 200
+        assert (await client.get("/api/self", headers=alice.headers)).status_code == 401

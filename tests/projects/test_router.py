@@ -478,3 +478,55 @@ class TestMetadataAndDelete:
         assert refused.status_code == 403
         assert deleted.json()["success"] is True
         assert after.status_code == 404
+
+
+class TestFilesFollowDeletes:
+    async def test_deleting_a_project_removes_its_avatar_and_card(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session, username="alice")
+        created = await client.post(
+            "/api/core/characters",
+            json={"name": "Gone", "avatar": avatar_data_url()},
+            headers=alice.headers,
+        )
+        node = await node_of(client, created.json()["fullPath"])
+        await client.get("/api/characters/alice/gone/card.png")
+        media = client._transport.app.state.storage  # type: ignore[attr-defined]
+        avatar_key = node["avatar_url"].split("/media/", 1)[1]
+        cards = media.local_path(f"cards/{node['id']}")
+        had_card = cards.is_dir() and any(cards.iterdir())
+
+        await client.delete(f"/api/project/{node['id']}", headers=alice.headers)
+
+        assert had_card
+        assert not media.local_path(avatar_key).exists()
+        assert not cards.exists()
+
+    async def test_deleting_an_account_removes_its_files_and_ratings(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session, username="alice")
+        bob = await create_user(session, username="bob")
+        created = await client.post(
+            "/api/core/characters",
+            json={"name": "Hers", "avatar": avatar_data_url()},
+            headers=alice.headers,
+        )
+        bobs = await create_project(session, bob, name="His")
+        bobs_id = bobs.id
+        await client.post(
+            f"/api/project/{bobs_id}/rate", json={"rating": 4}, headers=alice.headers
+        )
+        await client.post(f"/api/favorites/{bobs_id}", headers=alice.headers)
+        node = await node_of(client, created.json()["fullPath"])
+        media = client._transport.app.state.storage  # type: ignore[attr-defined]
+        avatar = media.local_path(node["avatar_url"].split("/media/", 1)[1])
+
+        deleted = await client.delete("/api/account", headers=alice.headers)
+        his = await node_of(client, f"bob/{bobs_id}")
+
+        assert deleted.status_code == 200
+        assert not avatar.exists()
+        assert his["ratingCount"] == 0
+        assert his["n_favorites"] == 0
