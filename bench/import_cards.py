@@ -82,8 +82,10 @@ def write_cards(folder: Path, count: int) -> None:
                 card["spec"], card["spec_version"] = "chara_card_v3", "3.0"
             (folder / f"card{number}.json").write_text(json.dumps(card))
         else:
-            entries = {str(i): {"uid": i, "key": [rng.choice(WORDS)], "content": text(rng, 50)}
-                       for i in range(5)}  # fmt: skip
+            entries = {
+                str(i): {"uid": i, "key": [rng.choice(WORDS)], "content": text(rng, 50)}
+                for i in range(5)
+            }
             (folder / f"world{number}.json").write_text(
                 json.dumps({"entries": entries})
             )
