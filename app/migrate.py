@@ -17,5 +17,6 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade_to_head(url: str | None = None) -> None:
-    """Run every pending migration (async URL, or the settings' when None)."""
-    command.upgrade(alembic_config(url), "head")
+    """Run every pending migration of every branch (async URL, or the settings'
+    when None)."""
+    command.upgrade(alembic_config(url), "heads")

@@ -3,12 +3,21 @@
 import typer
 
 from app.cli import accounts, importer, serve
+from app.config import get_settings
+from app.logging import configure_logging
 
 cli = typer.Typer(
     help="Rostro: a self-hosted hub for AI role-play characters and lorebooks.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@cli.callback()
+def _configure() -> None:
+    configure_logging(get_settings())
+
+
 cli.command("serve")(serve.serve)
 cli.command("worker")(serve.worker)
 cli.command("migrate")(serve.migrate)

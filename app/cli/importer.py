@@ -1,6 +1,7 @@
 """``rostro import``: cards and lorebooks from files and folders."""
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from app.db import create_sessionmaker
 from app.errors import AppError
 from app.media.storage import LocalStorage, Storage
 from app.models import User
+from app.projects import service as projects
 
 CARD_SUFFIXES = {".png", ".json", ".charx", ".zip"}
 # Cards are written in batches, one transaction each: far faster than one
@@ -55,6 +57,7 @@ def import_files(
     visibility: Annotated[
         str, typer.Option(help="public, unlisted or private.")
     ] = "public",
+    verbose: Annotated[bool, typer.Option(help="Log every card.")] = False,
 ) -> None:
     """Import character cards and lorebooks, with a summary of what failed."""
     if visibility not in ("public", "unlisted", "private"):
@@ -65,7 +68,12 @@ def import_files(
         typer.echo(f"Error: no such file: {missing[0]}", err=True)
         raise typer.Exit(1)
 
-    storage = LocalStorage(get_settings().data_dir / "media")
+    settings = get_settings()
+    storage = LocalStorage(settings.data_dir / "media")
+    # The progress bar stands for the per-card log lines, which would break it.
+    if not verbose:
+        root = logging.getLogger()
+        root.setLevel(max(logging.WARNING, root.level))
     with database_for_command() as url:
         outcome = asyncio.run(_run(url, storage, files, user, visibility))
     _summary(outcome, len(files))
@@ -82,6 +90,8 @@ async def _run(
     try:
         async with sessions() as session:
             owner = await accounts.get_user_by_name(session, username)
+            slugs = await projects.preload_slugs(session, owner.id)
+        sessions.configure(info={projects.SLUG_CACHE: slugs})
         with _progress() as progress:
             task = progress.add_task("Importing", total=len(files))
             for start in range(0, len(files), BATCH_SIZE):

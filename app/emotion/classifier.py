@@ -174,17 +174,23 @@ class TransformersEmotionClassifier:
 
 
 def label_columns(id2label: dict[int, str], path: Path) -> list[int]:
-    """For each model output, the index of its label in :data:`LABELS`."""
-    names = [str(id2label[i]).strip().lower() for i in range(len(id2label))]
-    unknown = sorted({name for name in names if name not in LABEL_INDEX})
+    """For each model output, the index of its label in :data:`LABELS`.
+
+    Names are matched without regard to case or surrounding spaces.
+    """
+    names = [str(id2label[i]) for i in range(len(id2label))]
+    keys = [name.strip().lower() for name in names]
+    unknown = [
+        name for name, key in zip(names, keys, strict=True) if key not in LABEL_INDEX
+    ]
     if unknown:
         raise UnknownEmotionLabels(
             f"the model in {path} has labels that are not GoEmotions labels: "
             f"{', '.join(unknown)}; expected names among: {', '.join(LABELS)}"
         )
-    if len(set(names)) != len(names):
+    if len(set(keys)) != len(keys):
         raise EmotionModelInvalid(f"the model in {path} repeats a label")
-    return [LABEL_INDEX[name] for name in names]
+    return [LABEL_INDEX[key] for key in keys]
 
 
 def _token_limit(tokenizer: object, config: object) -> int:

@@ -114,25 +114,54 @@ async def _create(
     return project
 
 
+SLUG_CACHE = "known_slugs"
+
+
 async def unique_slug(
     session: AsyncSession, creator_id: int, kind: str, name: str
 ) -> str:
+    """A slug for `name` that the creator has not used for this kind."""
     base = slugify(name, max_length=MAX_SLUG_LENGTH, word_boundary=True) or "untitled"
     if base.isdigit():
         # A numeric slug would read as a project id in paths.
         base = f"{base}-{kind[:-1]}"
+    taken = await _taken_slugs(session, creator_id, kind, base)
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    taken.add(slug)
+    return slug
+
+
+async def _taken_slugs(
+    session: AsyncSession, creator_id: int, kind: str, base: str
+) -> set[str]:
+    # A bulk import loads all of a creator's slugs once into session.info
+    # (see `preload_slugs`) instead of asking for each card.
+    cache: dict[tuple[int, str], set[str]] | None = session.info.get(SLUG_CACHE)
+    if cache is not None and (creator_id, kind) in cache:
+        return cache[(creator_id, kind)]
     stmt = select(Project.slug).where(
         Project.creator_id == creator_id,
         Project.kind == kind,
         Project.slug.startswith(base),
     )
-    taken = set((await session.execute(stmt)).scalars())
-    if base not in taken:
-        return base
-    number = 2
-    while f"{base}-{number}" in taken:
-        number += 1
-    return f"{base}-{number}"
+    return set((await session.execute(stmt)).scalars())
+
+
+async def preload_slugs(
+    session: AsyncSession, creator_id: int
+) -> dict[tuple[int, str], set[str]]:
+    """Every slug of a creator, by kind, to share across a bulk import's sessions
+    through ``session.info[SLUG_CACHE]``."""
+    stmt = select(Project.kind, Project.slug).where(Project.creator_id == creator_id)
+    cache: dict[tuple[int, str], set[str]] = {
+        (creator_id, CHARACTERS): set(),
+        (creator_id, LOREBOOKS): set(),
+    }
+    for kind, slug in await session.execute(stmt):
+        cache[(creator_id, kind)].add(slug)
+    return cache
 
 
 async def set_avatar(
