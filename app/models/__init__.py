@@ -2,6 +2,7 @@
 
 from app.models.base import Base
 from app.models.config import UserConfig
+from app.models.imagine import ImagineJob, JobStatus
 from app.models.project import (
     Favorite,
     LorebookLink,
@@ -19,6 +20,8 @@ __all__ = [
     "Base",
     "BlacklistWord",
     "Favorite",
+    "ImagineJob",
+    "JobStatus",
     "LorebookLink",
     "Project",
     "ProjectDailyStats",
