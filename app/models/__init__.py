@@ -3,6 +3,7 @@
 from app.models.base import Base
 from app.models.config import UserConfig
 from app.models.imagine import ImagineJob, JobStatus
+from app.models.lore import LoreItem, LorePassage
 from app.models.project import (
     Favorite,
     LorebookLink,
@@ -22,6 +23,8 @@ __all__ = [
     "Favorite",
     "ImagineJob",
     "JobStatus",
+    "LoreItem",
+    "LorePassage",
     "LorebookLink",
     "Project",
     "ProjectDailyStats",
