@@ -37,7 +37,7 @@ from app.emotion.embedding import (
 )
 from app.emotion.examples import load_examples, targets_of
 from app.emotion.labels import COARSE, LABELS
-from app.emotion.text import TokenCounter, chunks, tail_window
+from app.emotion.text import TAIL_BUDGET, TokenCounter, chunks, tail_window
 from app.emotion.training import L2, train_head
 
 EVAL_PATH = Path(__file__).parent / "data" / "emotion_eval.jsonl"
@@ -91,7 +91,7 @@ def compare_heads(
     eval_x: heads.FloatArray,
     items: list[Item],
 ) -> None:
-    print("Heads on the evaluation set (long text: last sentences within 254):")
+    print(f"Heads on the evaluation set (last sentences within {TAIL_BUDGET}):")
     whole, eval_whole = x[:, :DIM], eval_x[:, :DIM]
     variants: list[tuple[str, heads.Head, heads.FloatArray]] = [
         (
@@ -130,9 +130,9 @@ def long_text(
 
     strategies: dict[str, Callable[[str], list[str]]] = {
         "whole text (model keeps the first 256)": lambda text: [text],
-        "last sentences within 254 (default)": window(254),
+        "last sentences within 254": window(254),
         "last sentences within 128": window(128),
-        "last sentences within 64": window(64),
+        "last sentences within 64 (default)": window(64),
         "mean over chunks of <=254": chunked(254),
         "mean over chunks of <=128": chunked(128),
     }
@@ -205,7 +205,7 @@ def main() -> None:
     print(f"{len(pairs)} example lines embedded in {time.perf_counter() - start:.1f} s")
     if not args.skip_cv:
         cross_validation(x, y)
-    windows = [tail_window(item.text, count, budget) for item in items]
+    windows = [tail_window(item.text, count, TAIL_BUDGET) for item in items]
     compare_heads(x, y, features(embed, windows), items)
 
     start = time.perf_counter()

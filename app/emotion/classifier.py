@@ -123,10 +123,15 @@ class TransformersEmotionClassifier:
         path = Path(path)
         if not (path / "config.json").is_file():
             raise EmotionModelInvalid(f"no model config.json in {path}")
-        self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            path, local_files_only=True
-        )
+        try:
+            self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                path, local_files_only=True
+            )
+        except (OSError, ValueError) as error:
+            raise EmotionModelInvalid(
+                f"cannot load the emotion model in {path}: {error}"
+            ) from error
         self._model = model.to(device).eval()
         self._device = device
         self._batch_size = batch_size

@@ -1,5 +1,6 @@
 """The sentence embedder the emotion classifier reads, shared with other features."""
 
+import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,10 @@ def embed_with(model: "SentenceTransformer", batch_size: int = 16) -> Embed:
 
 def counter_for(model: "SentenceTransformer") -> tuple[TokenCounter, int]:
     """The model's word-piece counter and its budget (limit less [CLS] and [SEP])."""
-    tokenizer = model.tokenizer
+    # A private copy: counting calls the tokenizer without truncation while
+    # encode() calls it with, and older fast tokenizers fail ("Already
+    # borrowed") when a shared one changes settings under another thread.
+    tokenizer = copy.deepcopy(model.tokenizer)
 
     def count(text: str) -> int:
         # verbose=False: counting a long text is not feeding it to the model, so

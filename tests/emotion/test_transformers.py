@@ -136,3 +136,13 @@ class TestInvalidModels:
     def test_a_missing_directory(self, tmp_path: Path) -> None:
         with pytest.raises(EmotionModelInvalid):
             TransformersEmotionClassifier(tmp_path / "nowhere")
+
+    def test_a_model_without_its_weights(
+        self, multi_label_path: Path, tmp_path: Path
+    ) -> None:
+        (tmp_path / "config.json").write_bytes(
+            (multi_label_path / "config.json").read_bytes()
+        )
+
+        with pytest.raises(EmotionModelInvalid, match="cannot load"):
+            TransformersEmotionClassifier(tmp_path)
