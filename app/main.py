@@ -28,6 +28,7 @@ from app.media.router import router as media_router
 from app.media.storage import LocalStorage
 from app.projects.router import router as projects_router
 from app.ratings.router import router as ratings_router
+from app.search.router import router as search_router
 from app.system.router import router as system_router
 from app.tags.router import router as tags_router
 
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configs_router,
         media_router,
         cards_router,
+        # Before the projects' routes: /api/characters/search is not an id.
+        search_router,
         projects_router,
         tags_router,
         ratings_router,

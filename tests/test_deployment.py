@@ -19,7 +19,7 @@ class TestComposeFile:
         )
 
         assert check.returncode == 0, check.stderr
-        assert set(services.stdout.split()) == {"db", "redis", "api", "worker"}
+        assert set(services.stdout.split()) == {"db", "redis", "api", "worker", "beat"}
 
     def test_database_image_has_pgvector(self) -> None:
         text = (ROOT / "docker-compose.yml").read_text()

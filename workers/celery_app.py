@@ -24,7 +24,11 @@ log = structlog.get_logger(__name__)
 HEARTBEAT_SECONDS = 10
 
 settings = get_settings()
-celery_app = Celery("rostro", broker=celery_url(configured_redis_url(settings)))
+celery_app = Celery(
+    "rostro",
+    broker=celery_url(configured_redis_url(settings)),
+    include=["workers.search"],
+)
 celery_app.conf.update(
     task_serializer="json",
     accept_content=["json"],
@@ -36,6 +40,10 @@ celery_app.conf.update(
     broker_connection_retry_on_startup=True,
     broker_transport_options={"visibility_timeout": 3600},
     worker_hijack_root_logger=False,
+    # The beat schedule lives in memory: `rostro serve` runs one beat, inside
+    # its worker; a separate beat service does in the production stack.
+    beat_scheduler="celery.beat:Scheduler",
+    beat_schedule_filename="",
 )
 
 

@@ -16,6 +16,8 @@ from app.config import Settings, get_settings
 from app.embedded import AlreadyRunning, instance_lock, start_postgres, start_redis
 from app.logging import configure_logging
 from app.migrate import upgrade_to_head
+from app.search import stats
+from workers.runner import run_job
 
 log = structlog.get_logger(__name__)
 
@@ -40,12 +42,14 @@ def _start_embedded(stack: contextlib.ExitStack, settings: Settings) -> None:
     get_settings.cache_clear()
 
 
-def _worker_command(concurrency: int) -> list[str]:
-    return [
+def _worker_command(concurrency: int, beat: bool) -> list[str]:
+    command = [
         sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
         "--loglevel", "INFO", "--concurrency", str(concurrency),
         "--hostname", "rostro@%h",
     ]  # fmt: skip
+    # The periodic jobs (trending scores, tag counts, ...) need one beat.
+    return [*command, "--beat"] if beat else command
 
 
 def _stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -85,9 +89,10 @@ def serve(
             _start_embedded(stack, settings)
             upgrade_to_head()
             log.info("serve.migrated")
+            run_job(stats.refresh)
             if not no_worker:
                 worker_process = subprocess.Popen(
-                    _worker_command(settings.worker_concurrency)
+                    _worker_command(settings.worker_concurrency, beat=True)
                 )
                 stack.callback(_stop_process, worker_process)
             uvicorn.run(
@@ -109,6 +114,9 @@ def serve(
 
 def worker(
     concurrency: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    beat: Annotated[
+        bool, typer.Option("--beat", help="Also run the periodic jobs (once only).")
+    ] = False,
 ) -> None:
     """Run a job worker alone, against ROSTRO_DATABASE_URL and ROSTRO_REDIS_URL."""
     settings = get_settings()

@@ -13,6 +13,7 @@ from app.models.project import (
     ProjectVersion,
     Rating,
     Tag,
+    TagCount,
 )
 from app.models.user import ApiKey, BlacklistWord, TagBlock, TagFollow, User, UserBlock
 
@@ -32,6 +33,7 @@ __all__ = [
     "ProjectVersion",
     "Rating",
     "Tag",
+    "TagCount",
     "TagBlock",
     "TagFollow",
     "User",

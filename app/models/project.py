@@ -5,6 +5,8 @@ from uuid import UUID, uuid4
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Computed,
+    Float,
     ForeignKey,
     Identity,
     Index,
@@ -12,10 +14,14 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, TimestampMixin
+
+_ENGLISH = "'english'::regconfig"
 
 
 class Project(TimestampMixin, Base):
@@ -35,6 +41,20 @@ class Project(TimestampMixin, Base):
         CheckConstraint(
             "visibility IN ('public', 'unlisted', 'private')", name="visibility"
         ),
+        # Search: full text, tag arrays, names (fuzzy and prefix), sort orders.
+        Index("ix_projects_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_projects_tag_keys", "tag_keys", postgresql_using="gin"),
+        Index(
+            "ix_projects_name_trgm",
+            text("lower(name) gin_trgm_ops"),
+            postgresql_using="gin",
+        ),
+        Index("ix_projects_name_prefix", text("lower(name) text_pattern_ops")),
+        Index("ix_projects_downloads", text("n_downloads DESC"), text("id DESC")),
+        Index("ix_projects_created", text("created_at DESC"), text("id DESC")),
+        Index("ix_projects_activity", text("last_activity_at DESC"), text("id DESC")),
+        Index("ix_projects_trending", text("trending_score DESC"), text("id DESC")),
+        Index("ix_projects_favorites", text("n_favorites DESC"), text("id DESC")),
     )
 
     id: Mapped[int] = mapped_column(Identity(), primary_key=True)
@@ -96,6 +116,36 @@ class Project(TimestampMixin, Base):
 
     last_activity_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
+    # Search: the definition's words (weight D) are set at each definition write;
+    # the whole vector follows name, tagline and description by itself.
+    definition_tsv: Mapped[Any | None] = mapped_column(TSVECTOR)
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed(
+            " || ".join(
+                f"setweight(to_tsvector({_ENGLISH}, coalesce({c}, '')), '{w}')"
+                for c, w in (("name", "A"), ("tagline", "B"), ("description", "C"))
+            )
+            + " || coalesce(definition_tsv, ''::tsvector)",
+            persisted=True,
+        ),
+    )
+    # Lower-cased tag names, kept beside project_tags for array filters.
+    tag_keys: Mapped[list[str]] = mapped_column(
+        ARRAY(String(64)), default=list, server_default="{}"
+    )
+    rating_avg: Mapped[float | None] = mapped_column(
+        Float,
+        Computed(
+            "CASE WHEN n_ratings > 0 THEN rating_sum::float8 / n_ratings END",
+            persisted=True,
+        ),
+    )
+    trending_score: Mapped[float] = mapped_column(
+        Float, default=0.0, server_default="0"
+    )
+    has_lore_linked: Mapped[bool] = mapped_column(default=False, server_default="false")
+
 
 class ProjectVersion(Base):
     """A previous definition of a project, kept when a new one replaces it."""
@@ -133,6 +183,24 @@ class Tag(Base):
     name: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class TagCount(Base):
+    """How many public projects carry a tag, by kind and content flags.
+
+    Refreshed by a periodic job; listing tags with counts then reads a few
+    thousand rows instead of counting the catalogue.
+    """
+
+    __tablename__ = "tag_counts"
+
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    nsfw: Mapped[bool] = mapped_column(primary_key=True)
+    nsfl: Mapped[bool] = mapped_column(primary_key=True)
+    n_projects: Mapped[int]
 
 
 class ProjectTag(Base):

@@ -96,6 +96,8 @@ async def _create(
         nsfl=meta.nsfl,
         version_sha=new_version_sha(),
         forked_from_id=meta.forked_from_id,
+        # Known before the INSERT, so that adding the tags changes no column.
+        tag_keys=tags.plain_keys(meta.topics),
         **stored.columns(),
     )
     if meta.avatar is not None:
@@ -262,6 +264,7 @@ async def link_lorebook(
         .values(character_id=character.id, lorebook_id=lorebook.id)
         .on_conflict_do_nothing()
     )
+    character.has_lore_linked = True
 
 
 async def unlink_lorebook(
@@ -273,6 +276,12 @@ async def unlink_lorebook(
             LorebookLink.lorebook_id == lorebook_id,
         )
     )
+    remaining = select(LorebookLink.lorebook_id).where(
+        LorebookLink.character_id == character.id
+    )
+    character.has_lore_linked = (
+        await session.execute(remaining.limit(1))
+    ).first() is not None
 
 
 async def record_download(session: AsyncSession, project_id: int) -> None:

@@ -85,6 +85,7 @@ async def add_tags(
     if len(keys) > MAX_TAGS_PER_PROJECT:
         raise TooManyTags
 
+    project.tag_keys = sorted(set(project.tag_keys or ()) | keys)
     tag_ids = await get_or_create(session, plain)
     await session.execute(
         insert(ProjectTag)
@@ -98,6 +99,7 @@ async def remove_tag(session: AsyncSession, project: Project, name: str) -> None
     if key in FLAG_TAGS:
         setattr(project, FLAG_TAGS[key], False)
         return
+    project.tag_keys = [k for k in project.tag_keys or () if k != key]
     tag_ids = select(Tag.id).where(Tag.key == key).scalar_subquery()
     await session.execute(
         delete(ProjectTag).where(
@@ -111,6 +113,7 @@ async def replace_tags(
 ) -> None:
     names = list(names)
     project.nsfw = project.nsfl = False
+    project.tag_keys = []
     await session.execute(delete(ProjectTag).where(ProjectTag.project_id == project.id))
     await add_tags(session, project, names, has_tags=False)
 
@@ -130,6 +133,11 @@ async def names_by_project(
     for project_id, name in await session.execute(stmt):
         found[project_id].append(name)
     return found
+
+
+def plain_keys(names: Iterable[str]) -> list[str]:
+    """The keys of the names that are tags rather than content flags."""
+    return sorted({normalize_tag(n) for n in names} - set(FLAG_TAGS))
 
 
 def topics(project: Project, tag_names: list[str]) -> list[str]:

@@ -1,0 +1,139 @@
+"""Sort orders and the cursors that continue them.
+
+A keyset cursor holds the sort value and id of the last row returned, so the
+next page starts right after it however the catalogue changed meanwhile. The
+random order and `mine_first` continue by offset instead.
+"""
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Select, cast, func, or_, select, tuple_
+
+from app.errors import AppError
+from app.models import Favorite, Project, User
+from app.search.filters import text_query
+from app.search.schemas import SearchQuery, Special
+from app.search.sorts import SortOrder
+
+
+class InvalidCursor(AppError):
+    status_code = 400
+
+    def __init__(self) -> None:
+        super().__init__("The cursor is not one this search gave out.")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    kind: str  # "key" or "offset"
+    value: Any = None
+    id: int = 0
+    offset: int = 0
+    seed: str = ""
+
+    def encode(self) -> str:
+        raw = json.dumps([self.kind, self.value, self.id, self.offset, self.seed])
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> "Cursor":
+        try:
+            padded = text + "=" * (-len(text) % 4)
+            fields = json.loads(base64.urlsafe_b64decode(padded))
+        except ValueError:
+            raise InvalidCursor from None
+        if not _well_formed(fields):
+            raise InvalidCursor
+        return cls(*fields)
+
+
+def _well_formed(fields: object) -> bool:
+    if not isinstance(fields, list) or len(fields) != 5:
+        return False
+    kind, value, id_, offset, seed = fields
+    return (
+        kind in ("key", "offset")
+        and (value is None or isinstance(value, (int, float, str)))
+        and isinstance(id_, int)
+        and isinstance(offset, int)
+        and 0 <= offset <= 10_000_000
+        and isinstance(seed, str)
+    )
+
+
+def effective_sort(query: SearchQuery, caller: User | None) -> SortOrder:
+    if query.sort is not None and query.sort is not SortOrder.default:
+        return query.sort
+    if query.sort is None and caller is not None and caller.default_sort:
+        chosen = SortOrder(caller.default_sort)
+        if chosen is not SortOrder.default:
+            return chosen
+    if query.special_mode is Special.newcomer:
+        return SortOrder.trending
+    return SortOrder.default
+
+
+def sort_key(query: SearchQuery, sort: SortOrder) -> ColumnElement[Any]:
+    """The value a sort orders by (ties are broken by id)."""
+    if sort is SortOrder.default:
+        tsquery = text_query(query)
+        if tsquery is not None:
+            rank = func.ts_rank_cd(Project.search_vector, tsquery)
+            return cast(rank, Float)
+        return Project.n_downloads
+    columns: dict[SortOrder, ColumnElement[Any]] = {
+        SortOrder.trending: Project.trending_score,
+        SortOrder.trending_downloads: Project.trending_score,
+        SortOrder.download_count: Project.n_downloads,
+        SortOrder.star_count: Project.n_downloads,
+        SortOrder.rating: func.coalesce(Project.rating_avg, -1.0),
+        SortOrder.rating_count: Project.n_ratings,
+        SortOrder.n_favorites: Project.n_favorites,
+        SortOrder.name: func.lower(Project.name),
+        SortOrder.id: Project.id,
+        SortOrder.new: Project.id,
+        SortOrder.created_at: Project.id,
+        SortOrder.last_activity_at: Project.last_activity_at,
+        SortOrder.n_tokens: Project.n_tokens,
+    }
+    return columns[sort]
+
+
+def uses_offset(query: SearchQuery, sort: SortOrder) -> bool:
+    return sort is SortOrder.random or query.mine_first
+
+
+def order(
+    stmt: Select[tuple[Project]],
+    query: SearchQuery,
+    sort: SortOrder,
+    caller: User | None,
+    seed: str,
+) -> Select[tuple[Project]]:
+    if sort is SortOrder.random:
+        return stmt.order_by(func.md5(func.concat(Project.id, seed)))
+    key = sort_key(query, sort)
+    ordering = (
+        [key.asc(), Project.id.asc()] if query.asc else [key.desc(), Project.id.desc()]
+    )
+    if query.mine_first and caller is not None:
+        favorites = select(Favorite.project_id).where(Favorite.user_id == caller.id)
+        first = or_(Project.creator_id == caller.id, Project.id.in_(favorites))
+        ordering.insert(0, first.desc())
+    return stmt.order_by(*ordering)
+
+
+def after(
+    stmt: Select[tuple[Project]], query: SearchQuery, sort: SortOrder, cursor: Cursor
+) -> Select[tuple[Project]]:
+    """Rows strictly after the cursor's row in the sort."""
+    key = sort_key(query, sort)
+    value: Any = cursor.value
+    if sort is SortOrder.last_activity_at:
+        value = cast(value, Project.last_activity_at.type)
+    if query.asc:
+        return stmt.where(tuple_(key, Project.id) > tuple_(value, cursor.id))
+    return stmt.where(tuple_(key, Project.id) < tuple_(value, cursor.id))

@@ -1,0 +1,116 @@
+"""Search over the catalogue: filters, sorts, pages and cursors."""
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Project, User
+from app.search import filters
+from app.search.ordering import (
+    Cursor,
+    after,
+    effective_sort,
+    order,
+    sort_key,
+    uses_offset,
+)
+from app.search.schemas import SearchQuery
+from app.search.sorts import SortOrder
+
+MAX_FIRST = 500
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    projects: list[Project]
+    total: int | None
+    page: int
+    cursor: str | None
+    previous_cursor: str | None
+
+
+def filtered(query: SearchQuery, caller: User | None) -> Select[tuple[Project]]:
+    """Every project the query matches, unsorted."""
+    stmt = select(Project)
+    stmt = filters.apply_kind_and_forks(stmt, query)
+    stmt = filters.apply_ownership(stmt, query, caller)
+    stmt = filters.apply_content_flags(stmt, query)
+    stmt = filters.apply_tags(stmt, query)
+    stmt = filters.apply_text(stmt, query)
+    stmt = filters.apply_ranges(stmt, query)
+    return filters.apply_requirements(stmt, query)
+
+
+async def search(
+    session: AsyncSession, query: SearchQuery, caller: User | None
+) -> SearchPage:
+    # Compat: `first` is honoured up to 500; larger values are not an error.
+    first = min(query.first, MAX_FIRST)
+    sort = effective_sort(query, caller)
+    cursor = Cursor.decode(query.cursor) if query.cursor else None
+    base = filtered(query, caller)
+    key = sort_key(query, sort)
+
+    stmt = base.add_columns(key.label("sort_value"))
+    seed = cursor.seed if cursor else secrets.token_hex(4)
+    stmt = order(stmt, query, sort, caller, seed)
+    offset = (query.page - 1) * first
+    if cursor is not None and cursor.kind == "key" and not uses_offset(query, sort):
+        stmt, offset = after(stmt, query, sort, cursor), 0
+    elif cursor is not None:
+        offset = cursor.offset
+    rows = (await session.execute(stmt.offset(offset).limit(first))).all()
+
+    projects = [row[0] for row in rows]
+    total = await count(session, base) if query.count else None
+    next_cursor = None
+    if len(rows) == first:
+        next_cursor = _next(rows[-1], query, sort, offset + first, seed)
+    return SearchPage(projects, total, query.page, next_cursor, query.cursor)
+
+
+def _next(row: Any, query: SearchQuery, sort: SortOrder, offset: int, seed: str) -> str:
+    if uses_offset(query, sort):
+        return Cursor("offset", offset=offset, seed=seed).encode()
+    value = row.sort_value
+    if hasattr(value, "isoformat"):
+        value = value.isoformat()
+    return Cursor("key", value=value, id=row[0].id).encode()
+
+
+async def count(session: AsyncSession, base: Select[tuple[Project]]) -> int:
+    stmt = select(func.count()).select_from(base.order_by(None).subquery())
+    return int((await session.execute(stmt)).scalar_one())
+
+
+MINISEARCH_LIMIT = 20
+
+
+async def minisearch(
+    session: AsyncSession, text: str, caller: User | None
+) -> list[Project]:
+    """Names starting with the text first, then close fuzzy matches."""
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    name = func.lower(Project.name)
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    prefix = name.like(f"{escaped}%")
+    visible = Project.visibility == "public"
+    if caller is not None:
+        visible = or_(visible, Project.creator_id == caller.id)
+    stmt = (
+        select(Project)
+        .where(visible, or_(prefix, name.op("%")(needle)))
+        .order_by(
+            prefix.desc(),
+            func.similarity(name, needle).desc(),
+            Project.n_downloads.desc(),
+            Project.id.desc(),
+        )
+        .limit(MINISEARCH_LIMIT)
+    )
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,46 @@
+"""Periodic figures the search reads: trending scores and tag counts."""
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+log = structlog.get_logger(__name__)
+
+# Downloads and favorites of the last two weeks, each day weighing e^(-age/3):
+# yesterday counts 0.72, a week ago 0.10.
+TRENDING_SQL = text(
+    """
+    WITH recent AS (
+        SELECT project_id,
+               sum((downloads + 3 * favorites) * exp(-(current_date - day) / 3.0))
+                 AS score
+        FROM project_daily_stats
+        WHERE day > current_date - 14
+        GROUP BY project_id
+    )
+    UPDATE projects p SET trending_score = coalesce(r.score, 0)
+    FROM projects q LEFT JOIN recent r ON r.project_id = q.id
+    WHERE p.id = q.id AND p.trending_score IS DISTINCT FROM coalesce(r.score, 0)
+    """
+)
+
+TAG_COUNTS_SQL = (
+    text("DELETE FROM tag_counts"),
+    text(
+        """
+        INSERT INTO tag_counts (tag_id, kind, nsfw, nsfl, n_projects)
+        SELECT pt.tag_id, p.kind, p.nsfw, p.nsfl, count(*)
+        FROM project_tags pt JOIN projects p ON p.id = pt.project_id
+        WHERE p.visibility = 'public'
+        GROUP BY pt.tag_id, p.kind, p.nsfw, p.nsfl
+        """
+    ),
+)
+
+
+async def refresh(session: AsyncSession) -> None:
+    """Recompute trending scores and the public tag counts."""
+    trending = await session.execute(TRENDING_SQL)
+    for statement in TAG_COUNTS_SQL:
+        await session.execute(statement)
+    log.info("search.stats_refreshed", trending_rows=getattr(trending, "rowcount", 0))
