@@ -8,6 +8,7 @@ random order and `mine_first` continue by offset instead.
 import base64
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Select, cast, func, or_, select, tuple_
@@ -98,6 +99,8 @@ def sort_key(query: SearchQuery, sort: SortOrder) -> ColumnElement[Any]:
         SortOrder.created_at: Project.id,
         SortOrder.last_activity_at: Project.last_activity_at,
         SortOrder.n_tokens: Project.n_tokens,
+        # The random order itself is applied in `order`; rows still carry an id.
+        SortOrder.random: Project.id,
     }
     return columns[sort]
 
@@ -133,7 +136,10 @@ def after(
     key = sort_key(query, sort)
     value: Any = cursor.value
     if sort is SortOrder.last_activity_at:
-        value = cast(value, Project.last_activity_at.type)
+        try:
+            value = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise InvalidCursor from None
     if query.asc:
         return stmt.where(tuple_(key, Project.id) > tuple_(value, cursor.id))
     return stmt.where(tuple_(key, Project.id) < tuple_(value, cursor.id))

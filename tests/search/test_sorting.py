@@ -1,0 +1,363 @@
+"""Sorts, pages, cursors and the envelopes of the search."""
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Project, User
+from app.search import stats
+from app.search.sorts import SortOrder
+from tests.factories import create_project, create_user
+from tests.search.helpers import names, search
+
+
+async def catalogue(session: AsyncSession, count: int = 5) -> list[Project]:
+    alice = await create_user(session)
+    projects = []
+    for number in range(count):
+        project = await create_project(session, alice, name=f"P{number}")
+        await session.execute(
+            update(Project)
+            .where(Project.id == project.id)
+            .values(
+                n_downloads=(number * 7) % count,
+                n_favorites=number,
+                n_tokens=100 - number,
+                n_ratings=1,
+                rating_sum=(number % 5) + 1,
+            )
+        )
+        projects.append(project)
+    await session.flush()
+    return projects
+
+
+class TestSorts:
+    @pytest.mark.parametrize(
+        "sort", [s.value for s in SortOrder if s.value != "random"]
+    )
+    async def test_every_sort_with_a_creator_filter(
+        self, client: AsyncClient, session: AsyncSession, sort: str
+    ) -> None:
+        projects = await catalogue(session)
+        other = await create_user(session)
+        await create_project(session, other, name="Elsewhere")
+        creator = projects[0].creator_id
+
+        body = await search(client, creator_id=creator, sort=sort)
+
+        assert sorted(names(body)) == ["P0", "P1", "P2", "P3", "P4"]
+
+    async def test_download_count_descending_then_ascending(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        await catalogue(session)
+
+        down = await search(client, sort="download_count")
+        up = await search(client, sort="download_count", asc=True)
+
+        downloads = [n["starCount"] for n in down["results"]]
+        assert downloads == sorted(downloads, reverse=True)
+        assert [n["starCount"] for n in up["results"]] == sorted(downloads)
+
+    @pytest.mark.parametrize(
+        ("sort", "field"),
+        [("n_favorites", "n_favorites"), ("n_tokens", "nTokens"), ("rating", "rating")],
+    )
+    async def test_numeric_sorts(
+        self, client: AsyncClient, session: AsyncSession, sort: str, field: str
+    ) -> None:
+        await catalogue(session)
+
+        body = await search(client, sort=sort)
+
+        values = [n[field] for n in body["results"]]
+        assert values == sorted(values, reverse=True)
+
+    async def test_name_and_newest(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        await catalogue(session)
+
+        by_name = await search(client, sort="name", asc=True)
+        newest = await search(client, sort="id")
+
+        assert names(by_name) == ["P0", "P1", "P2", "P3", "P4"]
+        assert names(newest) == ["P4", "P3", "P2", "P1", "P0"]
+
+    async def test_random_returns_everything_once_over_pages(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        await catalogue(session, count=7)
+
+        first = await search(client, sort="random", first=4)
+        second = await search(
+            client, sort="random", first=4, cursor=first["data"]["cursor"]
+        )
+
+        assert sorted(names(first) + names(second)) == [f"P{n}" for n in range(7)]
+
+    async def test_trending_follows_recent_downloads(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session, username="alice")
+        await create_project(session, alice, name="Old hit")
+        await create_project(session, alice, name="Rising")
+        old = await search(client, username="alice", sort="name", asc=True)
+        await session.execute(
+            update(Project).where(Project.name == "Old hit").values(n_downloads=500)
+        )
+        for _ in range(3):
+            await client.get("/api/characters/alice/rising/card.png")
+        await stats.refresh(session)
+
+        body = await search(client, username="alice", sort="trending")
+        downloads = await search(client, username="alice", sort="download_count")
+
+        assert names(old) == ["Old hit", "Rising"]
+        assert names(body) == ["Rising", "Old hit"]
+        assert names(downloads) == ["Old hit", "Rising"]
+
+    async def test_account_default_sort_applies(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        await catalogue(session)
+        reader = await create_user(session)
+        await client.post("/api/account/sort/name", headers=reader.headers)
+
+        body = await search(client, reader.headers, asc=True)
+
+        assert names(body) == ["P0", "P1", "P2", "P3", "P4"]
+
+    async def test_unknown_sort_is_422_listing_valid_ones(
+        self, client: AsyncClient
+    ) -> None:
+        response = await client.get("/search", params={"sort": "sideways"})
+
+        assert response.status_code == 422
+        assert "trending" in response.json()["detail"][0]["msg"]
+
+
+class TestPages:
+    async def test_pages_do_not_overlap(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        await catalogue(session, count=5)
+
+        one = await search(client, sort="id", first=2, page=1)
+        two = await search(client, sort="id", first=2, page=2)
+        three = await search(client, sort="id", first=2, page=3)
+
+        assert names(one) + names(two) + names(three) == ["P4", "P3", "P2", "P1", "P0"]
+        assert three["data"]["cursor"] is None
+        assert one["page"] == 1
+        assert two["data"]["page"] == 2
+
+    async def test_cursor_is_stable_while_projects_are_added(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        projects = await catalogue(session, count=5)
+        creator = await session.get(User, projects[0].creator_id)
+        assert creator is not None
+
+        first = await search(client, sort="id", first=2)
+        await create_project(session, creator, name="Newcomer")
+        second = await search(
+            client, sort="id", first=2, cursor=first["data"]["cursor"]
+        )
+        third = await search(
+            client, sort="id", first=2, cursor=second["data"]["cursor"]
+        )
+
+        assert names(first) == ["P4", "P3"]
+        assert names(second) == ["P2", "P1"]
+        assert names(third) == ["P0"]
+        assert second["data"]["previous_cursor"] == first["data"]["cursor"]
+
+    @pytest.mark.parametrize(
+        "sort", ["download_count", "name", "last_activity_at", "rating"]
+    )
+    async def test_cursor_walks_every_sort_without_gaps(
+        self, client: AsyncClient, session: AsyncSession, sort: str
+    ) -> None:
+        await catalogue(session, count=6)
+
+        seen: list[str] = []
+        cursor = None
+        for _ in range(4):
+            params = {"sort": sort, "first": 2} | ({"cursor": cursor} if cursor else {})
+            body = await search(client, **params)
+            seen += names(body)
+            cursor = body["data"]["cursor"]
+            if cursor is None:
+                break
+
+        assert sorted(seen) == [f"P{n}" for n in range(6)]
+
+    async def test_text_relevance_cursor(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session)
+        for number in range(5):
+            await create_project(
+                session, alice, name=f"Knight {number}", description="knight " * number
+            )
+
+        first = await search(client, search="knight", first=3)
+        second = await search(
+            client, search="knight", first=3, cursor=first["data"]["cursor"]
+        )
+
+        assert sorted(names(first) + names(second)) == [f"Knight {n}" for n in range(5)]
+
+    async def test_count_is_the_filtered_total(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        await catalogue(session, count=5)
+
+        counted = await search(client, first=2, count=True)
+        uncounted = await search(client, first=2)
+
+        assert counted["total"] == counted["data"]["count"] == 5
+        assert uncounted["total"] == 2
+
+    async def test_first_above_500_is_honoured_as_500(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        await catalogue(session, count=2)
+
+        body = await search(client, first=10_000)
+
+        assert len(body["results"]) == 2
+
+    async def test_bad_cursor_is_400(self, client: AsyncClient) -> None:
+        response = await client.get("/search", params={"cursor": "not-a-cursor"})
+
+        assert response.status_code == 400
+        assert response.json()["errorCode"] == 400
+
+
+class TestEnvelopes:
+    async def test_search_envelope(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        await catalogue(session, count=1)
+
+        body = await search(client, count=True, unknown_param="ignored", venus="true")
+
+        assert set(body) >= {"data", "results", "total", "page", "cursor"}
+        assert set(body["data"]) == {
+            "count",
+            "nodes",
+            "page",
+            "cursor",
+            "previous_cursor",
+        }
+        assert body["results"] == body["data"]["nodes"]
+        node = body["results"][0]
+        assert {"id", "name", "fullPath", "projectSpace", "starCount", "topics"} <= set(
+            node
+        )
+
+    async def test_post_takes_query_parameters_and_ignores_the_body(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        await catalogue(session, count=3)
+
+        response = await client.post(
+            "/search", params={"sort": "id", "first": 1, "min_tokens": 0}, json={}
+        )
+
+        assert [n["name"] for n in response.json()["results"]] == ["P2"]
+
+    async def test_legacy_paths(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session)
+        await create_project(session, alice, name="Char")
+        await create_project(session, alice, kind="lorebooks", name="Book")
+
+        characters = await client.get(
+            "/api/characters/search", params={"min_tokens": 0}
+        )
+        lorebooks = await client.get("/api/lorebooks/search", params={"min_tokens": 0})
+
+        assert [n["name"] for n in characters.json()["nodes"]] == ["Char"]
+        assert characters.json()["count"] == 1
+        assert [n["name"] for n in lorebooks.json()["nodes"]] == ["Book"]
+
+
+class TestMinisearch:
+    async def test_prefix_first_then_fuzzy(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session, username="alice")
+        await create_project(session, alice, name="Seraphina")
+        await create_project(session, alice, name="Serafina the Bard")
+        await create_project(session, alice, name="Hidden Sera", visibility="private")
+
+        response = await client.post("/minisearch", json={"query": "Sera"})
+        typo = await client.post("/minisearch", json={"query": "serafina"})
+
+        results = response.json()["results"]
+        assert [r["name"] for r in results] == ["Seraphina", "Serafina the Bard"] or [
+            r["name"] for r in results
+        ] == ["Serafina the Bard", "Seraphina"]
+        assert set(results[0]) == {
+            "id",
+            "name",
+            "fullPath",
+            "avatar_url",
+            "projectSpace",
+        }
+        assert "Seraphina" in [r["name"] for r in typo.json()["results"]]
+
+    async def test_at_most_20(self, client: AsyncClient, session: AsyncSession) -> None:
+        alice = await create_user(session)
+        for number in range(25):
+            await create_project(session, alice, name=f"Echo {number}")
+
+        response = await client.post("/minisearch", json={"query": "echo"})
+
+        assert len(response.json()["results"]) == 20
+
+    async def test_empty_query(self, client: AsyncClient) -> None:
+        response = await client.post("/minisearch", json={"query": "  "})
+
+        assert response.json() == {"results": []}
+
+
+class TestTagList:
+    async def test_counts_filters_and_orders(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session)
+        follower = await create_user(session)
+        await create_project(session, alice, topics=["Elf", "Magic"])
+        await create_project(session, alice, topics=["Elf"])
+        await create_project(session, alice, topics=["Elf"], nsfw=True)
+        await create_project(session, alice, topics=["Elf"], visibility="private")
+        await create_project(session, alice, kind="lorebooks", topics=["Atlas"])
+        await client.post("/follow/tag/elf", headers=follower.headers)
+        await stats.refresh(session)
+
+        every = (await client.post("/tags", json={})).json()
+        safe = (await client.get("/tags", params={"nsfw": "false"})).json()
+        books = (await client.post("/tags", json={"namespace": "lorebooks"})).json()
+        by_name = (
+            await client.get("/tags", params={"order_by": "name", "asc": "1"})
+        ).json()
+        prefix = (await client.get("/tags", params={"search": "ma"})).json()
+
+        counts = {t["name"]: t["non_private_projects_count"] for t in every["tags"]}
+        assert counts == {"Elf": 3, "Magic": 1, "Atlas": 1}
+        assert every["tags"][0]["name"] == "Elf"
+        assert {t["name"]: t["count"] for t in safe["tags"]}["Elf"] == 2
+        assert [t["name"] for t in books["tags"]] == ["Atlas"]
+        assert [t["name"] for t in by_name["tags"]] == ["Atlas", "Elf", "Magic"]
+        assert [t["name"] for t in prefix["tags"]] == ["Magic"]
+        elf = next(t for t in every["tags"] if t["name"] == "Elf")
+        assert elf["title"] == "Elf"
+        assert elf["is_nsfw"] is False
+        assert elf["followers_count"] >= 0
