@@ -69,3 +69,9 @@ async def healthz(request: Request) -> Any:
     return JSONResponse(
         health.model_dump(), status_code=503 if status == "down" else 200
     )
+
+
+@router.get("/livez")
+async def livez() -> dict[str, bool]:
+    """Liveness: the process answers (no dependency is checked)."""
+    return {"ok": True}
