@@ -1,11 +1,14 @@
 """Settings of the service, read once from the environment (prefix ``ROSTRO_``)."""
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ImagineBackendName = Literal["automatic1111", "comfyui", "openai", "diffusers"]
 
 
 class Settings(BaseSettings):
@@ -29,12 +32,50 @@ class Settings(BaseSettings):
     open_registration: bool = False
     starting_credits: int = Field(default=1000, ge=0)
 
+    # Imagine
+    imagine_backend: ImagineBackendName | None = None
+    imagine_url: str | None = None
+    imagine_api_key: SecretStr | None = None
+    imagine_model: str | None = None
+    imagine_options: dict[str, Any] = Field(default_factory=dict)
+    imagine_workflow_dir: Path | None = None
+    imagine_device: str | None = None
+    imagine_costs: dict[str, int] = Field(
+        default_factory=lambda: {
+            "text_to_image": 10,
+            "image_to_image": 15,
+            "inpainting": 15,
+        }
+    )
+    imagine_blocked_terms: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    imagine_base_size: int = Field(default=512, ge=64, le=2048)
+    imagine_max_images: int = Field(default=4, ge=1, le=10)
+    imagine_wait_seconds: float = Field(default=30.0, ge=0, le=600)
+    imagine_request_timeout_seconds: float = Field(default=300.0, gt=0)
+    imagine_job_timeout_seconds: float = Field(default=900.0, gt=0)
+    imagine_retries: int = Field(default=2, ge=0, le=10)
+    imagine_retry_backoff_seconds: float = Field(default=1.0, ge=0)
+    imagine_max_attempts: int = Field(default=2, ge=1, le=10)
+    imagine_lease_seconds: float = Field(default=30.0, gt=0)
+    imagine_reap_seconds: float = Field(default=15.0, gt=0)
+
     # Runtime
     environment: Literal["development", "production"] = "development"
     log_level: str = "INFO"
     log_json: bool | None = None
     db_pool_size: int = Field(default=10, ge=1)
     worker_concurrency: int = Field(default=2, ge=1)
+
+    @field_validator("imagine_blocked_terms", mode="before")
+    @classmethod
+    def _split_terms(cls, value: Any) -> Any:
+        # A comma-separated list is easier to write in an env file than JSON.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [term.strip() for term in text.split(",") if term.strip()]
+        return value
 
     @property
     def max_body_bytes(self) -> int:

@@ -32,6 +32,10 @@ class AppError(Exception):
         if status_code is not None:
             self.status_code = status_code
 
+    def extra_fields(self) -> dict[str, Any]:
+        """Fields a subclass adds to the error body, beside the four common ones."""
+        return {}
+
 
 class BadRequest(AppError):
     status_code = 400
@@ -74,10 +78,13 @@ def error_body(message: str, status_code: int) -> dict[str, Any]:
 
 
 def error_response(
-    message: str, status_code: int, headers: Mapping[str, str] | None = None
+    message: str,
+    status_code: int,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        error_body(message, status_code),
+        {**error_body(message, status_code), **(extra or {})},
         status_code=status_code,
         headers=dict(headers) if headers else None,
     )
@@ -85,7 +92,7 @@ def error_response(
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(exc.message, exc.status_code, exc.headers)
+    return error_response(exc.message, exc.status_code, exc.headers, exc.extra_fields())
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,5 +1,6 @@
 """The FastAPI application: lifespan, middleware, routers and error handlers."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,6 +22,9 @@ from app.configs.router import router as configs_router
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
 from app.favorites.router import router as favorites_router
+from app.imagine.dependencies import job_queue
+from app.imagine.router import router as imagine_router
+from app.imagine.runtime import reap_forever
 from app.kit.body_limit import BodyLimitMiddleware
 from app.kit.redis import create_redis
 from app.logging import RequestContextMiddleware, configure_logging
@@ -54,9 +58,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
     if not hasattr(app.state, "redis"):
         app.state.redis = create_redis(settings)
+    # Jobs of workers that died are put back or failed even with no beat running.
+    reaper = asyncio.create_task(
+        reap_forever(app.state.sessionmaker, settings, job_queue(app))
+    )
     try:
         yield
     finally:
+        reaper.cancel()
         await app.state.redis.aclose()
         await app.state.engine.dispose()
 
@@ -99,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags_router,
         ratings_router,
         favorites_router,
+        imagine_router,
     ):
         app.include_router(router)
     _install_metrics(app)

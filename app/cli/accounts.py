@@ -9,6 +9,7 @@ from app.accounts import service
 from app.cli.runtime import run_in_session
 from app.config import get_settings
 from app.errors import AppError
+from app.imagine import credits
 
 users = typer.Typer(help="Create and list users.", no_args_is_help=True)
 keys = typer.Typer(help="Create and revoke API keys.", no_args_is_help=True)
@@ -50,6 +51,27 @@ def list_users() -> None:
     for user in run_in_session(service.list_users):
         role = " (admin)" if user.is_admin else ""
         typer.echo(f"{user.id}\t{user.username}{role}\t{user.credits} credits")
+
+
+@users.command("credit")
+def credit_user(
+    name: Annotated[str, typer.Argument(help="Whose credits.")],
+    amount: Annotated[
+        int, typer.Argument(help="Credits to add; negative takes some away.")
+    ],
+) -> None:
+    """Grant a user credits for image generation; prints the new balance."""
+
+    async def work(session: AsyncSession) -> int:
+        user = await service.get_user_by_name(session, name)
+        return await credits.grant(session, user.id, amount)
+
+    try:
+        balance = run_in_session(work)
+    except AppError as error:
+        _fail(error)
+        return
+    typer.echo(f"{name} now has {balance} credits.")
 
 
 @keys.command("create")

@@ -1,0 +1,1 @@
+"""Imagine: image generation as jobs on workers, behind pluggable back ends."""
