@@ -2,6 +2,7 @@
 
 from app.models.base import Base
 from app.models.config import UserConfig
+from app.models.gallery import GalleryImage
 from app.models.imagine import ImagineJob, JobStatus
 from app.models.lore import LoreItem, LorePassage
 from app.models.project import (
@@ -15,13 +16,16 @@ from app.models.project import (
     Tag,
     TagCount,
 )
+from app.models.social import CreatorStats, UserFollow
 from app.models.user import ApiKey, BlacklistWord, TagBlock, TagFollow, User, UserBlock
 
 __all__ = [
     "ApiKey",
     "Base",
     "BlacklistWord",
+    "CreatorStats",
     "Favorite",
+    "GalleryImage",
     "ImagineJob",
     "JobStatus",
     "LoreItem",
@@ -39,4 +43,5 @@ __all__ = [
     "User",
     "UserBlock",
     "UserConfig",
+    "UserFollow",
 ]
