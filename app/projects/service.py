@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cards import Character, Lorebook
 from app.db import after_commit
+from app.lore import service as lore
 from app.media.images import image_extension
 from app.media.storage import Storage
 from app.models import (
@@ -106,6 +107,7 @@ async def _create(
     session.add(project)
     await session.flush()
     await tags.add_tags(session, project, meta.topics, has_tags=False)
+    await lore.index_project(session, project, created=True)
     if meta.forked_from_id is not None:
         await session.execute(
             update(Project)
@@ -216,6 +218,7 @@ async def replace_definition(
     )
     project.card_key = None
     await session.flush()
+    await lore.index_project(session, project)
 
 
 def apply_meta(project: Project, changes: dict[str, object]) -> None:
