@@ -10,6 +10,7 @@ is printed first.
 """
 
 import argparse
+import asyncio
 import json
 import statistics
 import sys
@@ -23,6 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.emotion import head as heads
+from app.emotion.batcher import EmotionBatcher
 from app.emotion.classifier import (
     EmbeddingEmotionClassifier,
     EmotionClassifier,
@@ -184,6 +186,22 @@ def latency(classifier: EmotionClassifier, items: list[Item]) -> None:
             print(f"  {name}, batches of {size:2d}: {rate:6.0f} texts/s")
 
 
+def through_batcher(classifier: EmotionClassifier, items: list[Item]) -> None:
+    texts = [i.text for i in items if i.tokens <= 64]
+    texts = (texts * (256 // len(texts) + 1))[:256]
+
+    async def run() -> float:
+        batcher = EmotionBatcher(classifier)
+        start = time.perf_counter()
+        await asyncio.gather(*(batcher.classify(text) for text in texts))
+        elapsed = time.perf_counter() - start
+        await batcher.close()
+        return elapsed
+
+    elapsed = asyncio.run(run())
+    print(f"  256 concurrent short texts through EmotionBatcher: {256 / elapsed:.0f}/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, help="also a local transformers model")
@@ -219,6 +237,7 @@ def main() -> None:
     print(f"  built in {(time.perf_counter() - start) * 1e3:.0f} ms")
     accuracy_of("EmbeddingEmotionClassifier(model)", default, items)
     latency(default, items)
+    through_batcher(default, items)
     if args.model is not None:
         print(f"Transformers model in {args.model}:")
         other = TransformersEmotionClassifier(args.model)

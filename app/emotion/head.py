@@ -10,7 +10,6 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-import torch
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -141,6 +140,8 @@ def fit_linear(
     label_smoothing: float = 0.0,
 ) -> LinearHead:
     """Full-batch L-BFGS from zero weights: the same data gives the same head."""
+    import torch  # only training needs it; scoring is numpy
+
     x = torch.from_numpy(np.ascontiguousarray(embeddings, dtype=np.float32))
     y = torch.from_numpy(targets)
     weight = torch.zeros(x.shape[1], n_labels, requires_grad=True)
