@@ -119,6 +119,17 @@ class Project(TimestampMixin, Base):
     # Search: the definition's words (weight D) are set at each definition write;
     # the whole vector follows name, tagline and description by itself.
     definition_tsv: Mapped[Any | None] = mapped_column(TSVECTOR)
+    # Name, tagline and description: small, so ranking reads little.
+    rank_vector: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed(
+            " || ".join(
+                f"setweight(to_tsvector({_ENGLISH}, coalesce({c}, '')), '{w}')"
+                for c, w in (("name", "A"), ("tagline", "B"), ("description", "C"))
+            ),
+            persisted=True,
+        ),
+    )
     search_vector: Mapped[Any] = mapped_column(
         TSVECTOR,
         Computed(

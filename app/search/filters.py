@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, literal, not_, or_, select
 from sqlalchemy.dialects.postgresql import REGCONFIG, array
@@ -49,9 +50,7 @@ def text_query(query: SearchQuery) -> object | None:
     return None
 
 
-def apply_text(
-    stmt: Select[tuple[Project]], query: SearchQuery
-) -> Select[tuple[Project]]:
+def apply_text(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
     tsquery = text_query(query)
     if tsquery is not None:
         stmt = stmt.where(Project.search_vector.op("@@")(tsquery))
@@ -67,9 +66,7 @@ def apply_text(
     return stmt
 
 
-def apply_tags(
-    stmt: Select[tuple[Project]], query: SearchQuery
-) -> Select[tuple[Project]]:
+def apply_tags(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
     tags = tag_filter(query)
     if tags.include:
         wanted = array(tags.include)
@@ -84,9 +81,7 @@ def apply_tags(
     return stmt
 
 
-def apply_content_flags(
-    stmt: Select[tuple[Project]], query: SearchQuery
-) -> Select[tuple[Project]]:
+def apply_content_flags(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
     tags = tag_filter(query)
     if query.nsfw_only or "nsfw" in tags.flags_on:
         stmt = stmt.where(Project.nsfw.is_(True))
@@ -99,9 +94,7 @@ def apply_content_flags(
     return stmt
 
 
-def apply_ranges(
-    stmt: Select[tuple[Project]], query: SearchQuery
-) -> Select[tuple[Project]]:
+def apply_ranges(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
     if query.min_tokens:
         stmt = stmt.where(Project.n_tokens >= query.min_tokens)
     if query.max_tokens is not None:
@@ -122,9 +115,7 @@ def apply_ranges(
     return stmt
 
 
-def apply_requirements(
-    stmt: Select[tuple[Project]], query: SearchQuery
-) -> Select[tuple[Project]]:
+def apply_requirements(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
     if query.require_images:
         stmt = stmt.where(Project.has_gallery.is_(True))
     if query.require_example_dialogues:
@@ -148,9 +139,7 @@ def apply_requirements(
     return stmt
 
 
-def apply_kind_and_forks(
-    stmt: Select[tuple[Project]], query: SearchQuery
-) -> Select[tuple[Project]]:
+def apply_kind_and_forks(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
     if query.namespace != "*":
         stmt = stmt.where(Project.kind == query.namespace)
     if not query.include_forks:
@@ -159,8 +148,8 @@ def apply_kind_and_forks(
 
 
 def apply_ownership(
-    stmt: Select[tuple[Project]], query: SearchQuery, caller: User | None
-) -> Select[tuple[Project]]:
+    stmt: Select[Any], query: SearchQuery, caller: User | None
+) -> Select[Any]:
     """Visibility, the caller's blocks and the people filters."""
     stmt = _visibility(stmt, query, caller)
     if query.creator_id is not None:
@@ -192,8 +181,8 @@ def apply_ownership(
 
 
 def _visibility(
-    stmt: Select[tuple[Project]], query: SearchQuery, caller: User | None
-) -> Select[tuple[Project]]:
+    stmt: Select[Any], query: SearchQuery, caller: User | None
+) -> Select[Any]:
     if caller is None:
         return stmt.where(Project.visibility == "public")
     mine = Project.creator_id == caller.id

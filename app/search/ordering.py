@@ -82,8 +82,11 @@ def sort_key(query: SearchQuery, sort: SortOrder) -> ColumnElement[Any]:
     if sort is SortOrder.default:
         tsquery = text_query(query)
         if tsquery is not None:
-            rank = func.ts_rank_cd(Project.search_vector, tsquery)
-            return cast(rank, Float)
+            # Matches in the name, tagline and description rank by those; the
+            # popular break ties, and order matches found in definitions only.
+            rank = func.ts_rank_cd(Project.rank_vector, tsquery)
+            popularity = func.ln(1 + Project.n_downloads) / 1000.0
+            return cast(rank, Float) + popularity
         return Project.n_downloads
     columns: dict[SortOrder, ColumnElement[Any]] = {
         SortOrder.trending: Project.trending_score,
@@ -110,12 +113,12 @@ def uses_offset(query: SearchQuery, sort: SortOrder) -> bool:
 
 
 def order(
-    stmt: Select[tuple[Project]],
+    stmt: Select[Any],
     query: SearchQuery,
     sort: SortOrder,
     caller: User | None,
     seed: str,
-) -> Select[tuple[Project]]:
+) -> Select[Any]:
     if sort is SortOrder.random:
         return stmt.order_by(func.md5(func.concat(Project.id, seed)))
     key = sort_key(query, sort)
@@ -130,8 +133,8 @@ def order(
 
 
 def after(
-    stmt: Select[tuple[Project]], query: SearchQuery, sort: SortOrder, cursor: Cursor
-) -> Select[tuple[Project]]:
+    stmt: Select[Any], query: SearchQuery, sort: SortOrder, cursor: Cursor
+) -> Select[Any]:
     """Rows strictly after the cursor's row in the sort."""
     key = sort_key(query, sort)
     value: Any = cursor.value

@@ -32,9 +32,9 @@ class SearchPage:
     previous_cursor: str | None
 
 
-def filtered(query: SearchQuery, caller: User | None) -> Select[tuple[Project]]:
-    """Every project the query matches, unsorted."""
-    stmt = select(Project)
+def filtered(query: SearchQuery, caller: User | None) -> Select[Any]:
+    """The ids of every project the query matches, unsorted."""
+    stmt: Select[Any] = select(Project.id)
     stmt = filters.apply_kind_and_forks(stmt, query)
     stmt = filters.apply_ownership(stmt, query, caller)
     stmt = filters.apply_content_flags(stmt, query)
@@ -64,12 +64,21 @@ async def search(
         offset = cursor.offset
     rows = (await session.execute(stmt.offset(offset).limit(first))).all()
 
-    projects = [row[0] for row in rows]
+    # The sort runs on ids and keys only; whole rows are read for one page.
+    projects = await _load(session, [row[0] for row in rows])
     total = await count(session, base) if query.count else None
     next_cursor = None
     if len(rows) == first:
         next_cursor = _next(rows[-1], query, sort, offset + first, seed)
     return SearchPage(projects, total, query.page, next_cursor, query.cursor)
+
+
+async def _load(session: AsyncSession, ids: list[int]) -> list[Project]:
+    if not ids:
+        return []
+    rows = await session.execute(select(Project).where(Project.id.in_(ids)))
+    by_id = {project.id: project for project in rows.scalars()}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _next(row: Any, query: SearchQuery, sort: SortOrder, offset: int, seed: str) -> str:
@@ -78,15 +87,16 @@ def _next(row: Any, query: SearchQuery, sort: SortOrder, offset: int, seed: str)
     value = row.sort_value
     if hasattr(value, "isoformat"):
         value = value.isoformat()
-    return Cursor("key", value=value, id=row[0].id).encode()
+    return Cursor("key", value=value, id=row[0]).encode()
 
 
-async def count(session: AsyncSession, base: Select[tuple[Project]]) -> int:
-    stmt = select(func.count()).select_from(base.order_by(None).subquery())
-    return int((await session.execute(stmt)).scalar_one())
+async def count(session: AsyncSession, base: Select[Any]) -> int:
+    stmt = base.with_only_columns(func.count(), maintain_column_froms=True)
+    return int((await session.execute(stmt.order_by(None))).scalar_one())
 
 
 MINISEARCH_LIMIT = 20
+MIN_FUZZY = 3
 
 
 async def minisearch(
@@ -96,6 +106,8 @@ async def minisearch(
     needle = text.strip().lower()
     if not needle:
         return []
+    # Trigram similarity means little for one or two letters: prefixes only.
+    fuzzy = len(needle) >= MIN_FUZZY
     name = func.lower(Project.name)
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     prefix = name.like(f"{escaped}%")
@@ -104,7 +116,7 @@ async def minisearch(
         visible = or_(visible, Project.creator_id == caller.id)
     stmt = (
         select(Project)
-        .where(visible, or_(prefix, name.op("%")(needle)))
+        .where(visible, or_(prefix, name.op("%")(needle)) if fuzzy else prefix)
         .order_by(
             prefix.desc(),
             func.similarity(name, needle).desc(),

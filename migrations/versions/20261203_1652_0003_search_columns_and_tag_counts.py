@@ -65,6 +65,18 @@ def upgrade() -> None:
     op.add_column(
         "projects",
         sa.Column(
+            "rank_vector",
+            postgresql.TSVECTOR(),
+            sa.Computed(
+                "setweight(to_tsvector('english'::regconfig, coalesce(name, '')), 'A') || setweight(to_tsvector('english'::regconfig, coalesce(tagline, '')), 'B') || setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'C')",  # noqa: E501
+                persisted=True,
+            ),
+            nullable=False,
+        ),
+    )
+    op.add_column(
+        "projects",
+        sa.Column(
             "search_vector",
             postgresql.TSVECTOR(),
             sa.Computed(
@@ -135,5 +147,6 @@ def downgrade() -> None:
     op.drop_column("projects", "rating_avg")
     op.drop_column("projects", "tag_keys")
     op.drop_column("projects", "search_vector")
+    op.drop_column("projects", "rank_vector")
     op.drop_column("projects", "definition_tsv")
     op.drop_table("tag_counts")
