@@ -43,8 +43,11 @@ def b64png(width: int = 64, height: int = 64, seed: int = 0) -> str:
 
 
 async def _misbehave(behaviour: Behaviour) -> Response | None:
-    if behaviour.mode == "slow":
-        await asyncio.sleep(behaviour.delay)
+    # Slow until the delay is over or the test changes the mode.
+    waited = 0.0
+    while behaviour.mode == "slow" and waited < behaviour.delay:
+        await asyncio.sleep(0.05)
+        waited += 0.05
     if behaviour.mode == "broken":
         return JSONResponse({"error": "internal"}, status_code=500)
     return None
@@ -252,8 +255,8 @@ def free_port() -> int:
 class FakeServer:
     """A Starlette app served by uvicorn in a thread on a loopback port."""
 
-    def __init__(self, app: Starlette) -> None:
-        self.port = free_port()
+    def __init__(self, app: Starlette, port: int | None = None) -> None:
+        self.port = port or free_port()
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
         )
