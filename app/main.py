@@ -29,8 +29,8 @@ from app.kit.body_limit import BodyLimitMiddleware
 from app.kit.redis import create_redis
 from app.logging import RequestContextMiddleware, configure_logging
 from app.lore.router import router as lore_router
+from app.media.backend import create_storage
 from app.media.router import router as media_router
-from app.media.storage import LocalStorage
 from app.projects.router import router as projects_router
 from app.ratings.router import router as ratings_router
 from app.search.router import router as search_router
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(authenticate)],
     )
     app.state.settings = settings
-    app.state.storage = LocalStorage(settings.data_dir / "media")
+    app.state.storage = create_storage(settings)
 
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -2,7 +2,7 @@
 
 import typer
 
-from app.cli import accounts, importer, lore, serve
+from app.cli import accounts, importer, lore, media, serve
 from app.config import get_settings
 from app.logging import configure_logging
 
@@ -25,6 +25,7 @@ cli.command("import")(importer.import_files)
 cli.add_typer(accounts.users, name="users")
 cli.add_typer(accounts.keys, name="keys")
 cli.add_typer(lore.lore, name="lore")
+cli.add_typer(media.media, name="media")
 
 
 def main() -> None:

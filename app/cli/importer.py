@@ -25,7 +25,8 @@ from app.cli.runtime import database_for_command
 from app.config import get_settings
 from app.db import create_sessionmaker
 from app.errors import AppError
-from app.media.storage import LocalStorage, Storage
+from app.media.backend import create_storage
+from app.media.storage import Storage
 from app.models import User
 from app.projects import service as projects
 
@@ -69,7 +70,7 @@ def import_files(
         raise typer.Exit(1)
 
     settings = get_settings()
-    storage = LocalStorage(settings.data_dir / "media")
+    storage = create_storage(settings)
     # The progress bar stands for the per-card log lines, which would break it.
     if not verbose:
         root = logging.getLogger()

@@ -8,6 +8,8 @@ import asyncio
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +20,14 @@ log = structlog.get_logger(__name__)
 
 class InvalidKey(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A stored key and when it was written, as the garbage collector sees it."""
+
+    key: str
+    modified_at: datetime
 
 
 class Storage(Protocol):
@@ -82,6 +92,23 @@ class LocalStorage:
     async def delete_prefix(self, prefix: str) -> None:
         folder = self._path(prefix.rstrip("/"))
         await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    async def list_files(self) -> list[StoredFile]:
+        """Every stored file, for the garbage collector."""
+        return await asyncio.to_thread(self._list_files)
+
+    def _list_files(self) -> list[StoredFile]:
+        if not self.root.is_dir():
+            return []
+        return [
+            StoredFile(
+                key=path.relative_to(self.root).as_posix(),
+                modified_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+            )
+            for path in self.root.rglob("*")
+            # Temporary files of writes under way are not ours to judge.
+            if path.is_file() and not path.name.startswith(".tmp-")
+        ]
 
 
 CONTENT_TYPES = {
