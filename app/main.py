@@ -34,6 +34,7 @@ from app.media.router import router as media_router
 from app.projects.router import router as projects_router
 from app.ratings.router import router as ratings_router
 from app.search.router import router as search_router
+from app.social.router import router as social_router
 from app.system.router import router as system_router
 from app.tags.router import router as tags_router
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags_router,
         ratings_router,
         favorites_router,
+        social_router,
         lore_router,
         imagine_router,
     ):

@@ -27,7 +27,7 @@ settings = get_settings()
 celery_app = Celery(
     "rostro",
     broker=celery_url(configured_redis_url(settings)),
-    include=["workers.lore", "workers.search", "workers.imagine"],
+    include=["workers.lore", "workers.search", "workers.imagine", "workers.social"],
 )
 celery_app.conf.update(
     task_serializer="json",

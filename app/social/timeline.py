@@ -1,0 +1,209 @@
+"""The timeline: new and updated public projects of followed users and tags.
+
+Each followed creator's projects are read through the index on
+(creator_id, last_activity_at, id), at most one page deep per creator, and
+merged with the projects of followed tags; the cost follows the page size and
+the number of follows, not the size of the catalogue.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    func,
+    select,
+    true,
+    tuple_,
+    union,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import UnaryExpression
+
+from app.models import (
+    Project,
+    ProjectTag,
+    Tag,
+    TagBlock,
+    TagFollow,
+    User,
+    UserBlock,
+    UserFollow,
+)
+from app.social.errors import InvalidCursor
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Where a page ended: the last project's activity time and id."""
+
+    at: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = json.dumps([self.at.isoformat(), self.id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> "Keyset":
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            at, project_id = json.loads(raw)
+            keyset = cls(datetime.fromisoformat(at), int(project_id))
+        except (binascii.Error, ValueError, TypeError):
+            raise InvalidCursor from None
+        if keyset.at.tzinfo is None:
+            raise InvalidCursor
+        return keyset
+
+
+@dataclass(frozen=True)
+class TimelineQuery:
+    page: int
+    first: int
+    ascending: bool
+    nsfw: bool
+    nsfl: bool
+    min_ai_rating: float
+    after: Keyset | None
+    with_count: bool
+
+
+@dataclass
+class TimelinePage:
+    projects: list[Project]
+    count: int
+    next: Keyset | None
+
+
+async def timeline(
+    session: AsyncSession, caller: User, query: TimelineQuery
+) -> TimelinePage:
+    """A page of the caller's timeline, newest activity first (or oldest with
+    `ascending`), continuing after `query.after` when given."""
+    offset = 0 if query.after else (query.page - 1) * query.first
+    ids = await _page_ids(session, caller, query, offset)
+
+    more = len(ids) > query.first
+    projects = await _load(session, ids[: query.first])
+    count = len(projects)
+    if query.with_count:
+        count = await _count(session, caller, query)
+    last = projects[-1] if more and projects else None
+    return TimelinePage(
+        projects, count, Keyset(last.last_activity_at, last.id) if last else None
+    )
+
+
+def _filters(caller: User, query: TimelineQuery) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [
+        Project.visibility == "public",
+        Project.creator_id != caller.id,
+        Project.creator_id.not_in(
+            select(UserBlock.blocked_user_id).where(UserBlock.user_id == caller.id)
+        ),
+        Project.id.not_in(_blocked_tag_projects(caller)),
+    ]
+    if not query.nsfw:
+        where.append(Project.nsfw.is_(False))
+    if not query.nsfl:
+        where.append(Project.nsfl.is_(False))
+    if query.min_ai_rating > 0:
+        where.append(Project.n_ratings > 0)
+        where.append(Project.rating_sum >= query.min_ai_rating * Project.n_ratings)
+    return where
+
+
+def _after(query: TimelineQuery) -> list[ColumnElement[bool]]:
+    if query.after is None:
+        return []
+    position = tuple_(Project.last_activity_at, Project.id)
+    mark = tuple_(query.after.at, query.after.id)
+    return [position > mark] if query.ascending else [position < mark]
+
+
+def _order(
+    query: TimelineQuery,
+) -> tuple[UnaryExpression[datetime], UnaryExpression[int]]:
+    if query.ascending:
+        return (Project.last_activity_at.asc(), Project.id.asc())
+    return (Project.last_activity_at.desc(), Project.id.desc())
+
+
+def _blocked_tag_projects(caller: User) -> Select[int]:
+    return (
+        select(ProjectTag.project_id)
+        .join(Tag, Tag.id == ProjectTag.tag_id)
+        .join(TagBlock, TagBlock.tag == Tag.key)
+        .where(TagBlock.user_id == caller.id)
+    )
+
+
+def _followed_creators(caller: User) -> Select[int]:
+    return select(UserFollow.followed_id).where(UserFollow.follower_id == caller.id)
+
+
+def _tagged_projects(caller: User) -> Select[int]:
+    return (
+        select(ProjectTag.project_id)
+        .join(Tag, Tag.id == ProjectTag.tag_id)
+        .join(TagFollow, TagFollow.tag == Tag.key)
+        .where(TagFollow.user_id == caller.id)
+    )
+
+
+async def _page_ids(
+    session: AsyncSession, caller: User, query: TimelineQuery, offset: int
+) -> list[int]:
+    where = [*_filters(caller, query), *_after(query)]
+    depth = offset + query.first + 1
+    followed = _followed_creators(caller).subquery()
+    per_creator = (
+        select(Project.id, Project.last_activity_at)
+        .where(Project.creator_id == followed.c.followed_id, *where)
+        .order_by(*_order(query))
+        .limit(depth)
+        .lateral()
+    )
+    by_people = select(per_creator.c.id, per_creator.c.last_activity_at).select_from(
+        followed.join(per_creator, true())
+    )
+    by_tags = (
+        select(Project.id, Project.last_activity_at)
+        .where(Project.id.in_(_tagged_projects(caller)), *where)
+        .order_by(*_order(query))
+        .limit(depth)
+    )
+    merged = union(by_people, by_tags).subquery()
+    at, project_id = merged.c.last_activity_at, merged.c.id
+    order = (
+        (at.asc(), project_id.asc())
+        if query.ascending
+        else (at.desc(), project_id.desc())
+    )
+    stmt = select(project_id).order_by(*order).offset(offset).limit(query.first + 1)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def _load(session: AsyncSession, ids: list[int]) -> list[Project]:
+    if not ids:
+        return []
+    found = await session.execute(select(Project).where(Project.id.in_(ids)))
+    by_id = {project.id: project for project in found.scalars()}
+    return [by_id[i] for i in ids]
+
+
+async def _count(session: AsyncSession, caller: User, query: TimelineQuery) -> int:
+    where = _filters(caller, query)
+    matching = union(
+        select(Project.id).where(
+            Project.creator_id.in_(_followed_creators(caller)), *where
+        ),
+        select(Project.id).where(Project.id.in_(_tagged_projects(caller)), *where),
+    ).subquery()
+    stmt = select(func.count()).select_from(matching)
+    return (await session.execute(stmt)).scalar_one()
