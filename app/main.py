@@ -22,6 +22,7 @@ from app.configs.router import router as configs_router
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
 from app.favorites.router import router as favorites_router
+from app.gallery.router import router as gallery_router
 from app.imagine.dependencies import job_queue
 from app.imagine.router import router as imagine_router
 from app.imagine.runtime import reap_forever
@@ -110,9 +111,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags_router,
         ratings_router,
         favorites_router,
-        social_router,
         lore_router,
         imagine_router,
+        gallery_router,
+        social_router,
     ):
         app.include_router(router)
     _install_metrics(app)

@@ -20,6 +20,7 @@ from app.accounts.errors import (
 from app.auth.keys import display_prefix, generate_key, hash_key
 from app.errors import BadRequest
 from app.favorites import service as favorites
+from app.gallery import service as gallery
 from app.media.storage import Storage
 from app.models import ApiKey, Project, User
 from app.projects.service import delete_files_after_commit
@@ -198,6 +199,7 @@ async def delete_account(session: AsyncSession, storage: Storage, user: User) ->
         await session.execute(select(Project).where(Project.creator_id == user.id))
     ).scalars()
     delete_files_after_commit(session, storage, list(owned))
+    await gallery.forget_user_images(session, storage, user.id)
     # Pending changes to the user's rows (such as the key's last use) are
     # written first, so that the delete does not race its own session.
     await session.flush()

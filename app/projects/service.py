@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cards import Character, Lorebook
 from app.db import after_commit
+from app.gallery import service as gallery
 from app.lore import service as lore
 from app.media.images import image_extension
 from app.media.storage import Storage
@@ -233,6 +234,7 @@ async def delete_project(
     session: AsyncSession, storage: Storage, project: Project
 ) -> None:
     delete_files_after_commit(session, storage, [project])
+    await gallery.forget_project_images(session, storage, project)
     await session.delete(project)
     await session.flush()
     log.info("projects.deleted", project_id=project.id)
