@@ -36,8 +36,10 @@ from app.projects.definitions import load_character, load_lorebook
 
 log = structlog.get_logger(__name__)
 
-# The model reads 256 word pieces: a query keeps the end of a chat.
+# The model reads 256 word pieces, and older turns drown out the newest one: a
+# chat's query is its last exchange.
 MAX_EMBEDDED_QUERY_CHARS = 1000
+MAX_EMBEDDED_MESSAGES = 2
 MAX_SEMANTIC_CANDIDATES = 200
 
 
@@ -295,7 +297,9 @@ def embedded_query(query: LoreQuery) -> str:
         content = message.content.strip()
         if not content:
             continue
-        if kept and size + len(content) > MAX_EMBEDDED_QUERY_CHARS:
+        if len(kept) == MAX_EMBEDDED_MESSAGES or (
+            kept and size + len(content) > MAX_EMBEDDED_QUERY_CHARS
+        ):
             break
         kept.insert(0, content[-MAX_EMBEDDED_QUERY_CHARS:])
         size += len(content)
