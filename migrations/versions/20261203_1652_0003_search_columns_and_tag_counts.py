@@ -117,6 +117,9 @@ def upgrade() -> None:
             "has_lore_linked", sa.Boolean(), server_default="false", nullable=False
         ),
     )
+    # Keep rows narrow: definitions and text vectors go to TOAST storage, so
+    # that scans and sorts over the catalogue read small heap tuples.
+    op.execute("ALTER TABLE projects SET (toast_tuple_target = 512)")
     _backfill()
     for name, (using, columns) in INDEXES.items():
         op.create_index(name, "projects", columns, postgresql_using=using)
@@ -140,6 +143,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE projects RESET (toast_tuple_target)")
     for name in INDEXES:
         op.drop_index(name, table_name="projects")
     op.drop_column("projects", "has_lore_linked")
