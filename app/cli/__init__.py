@@ -2,7 +2,7 @@
 
 import typer
 
-from app.cli import accounts, importer, lore, media, serve
+from app.cli import accounts, backup, importer, lore, media, serve
 from app.config import get_settings
 from app.logging import configure_logging
 
@@ -22,6 +22,8 @@ cli.command("serve")(serve.serve)
 cli.command("worker")(serve.worker)
 cli.command("migrate")(serve.migrate)
 cli.command("import")(importer.import_files)
+cli.command("backup")(backup.backup)
+cli.command("restore")(backup.restore)
 cli.add_typer(accounts.users, name="users")
 cli.add_typer(accounts.keys, name="keys")
 cli.add_typer(lore.lore, name="lore")

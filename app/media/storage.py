@@ -45,6 +45,10 @@ class Storage(Protocol):
         """The file of a key when the storage is the local disk, else None."""
         ...
 
+    async def list_files(self) -> list[StoredFile]:
+        """Every stored file, for backups and the garbage collector."""
+        ...
+
 
 class LocalStorage:
     """Files under a directory, written atomically (temporary file, then rename)."""

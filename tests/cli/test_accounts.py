@@ -61,7 +61,8 @@ class TestUsersCreate:
 
         key = result.stdout.strip().splitlines()[-1]
         assert result.exit_code == 0
-        assert key.startswith("rst_") and " " not in key
+        assert key.startswith("rst_")
+        assert " " not in key
         assert f"admin {cli_env}_a" in result.stdout
         url = settings.database_url.get_secret_value()  # type: ignore[union-attr]
         assert asyncio.run(_key_row(url, key)) is not None
@@ -96,7 +97,9 @@ class TestKeys:
         row = asyncio.run(_key_row(url, key))
         assert created.exit_code == 0
         assert revoked.exit_code == 0
-        assert row is not None and row.revoked_at is not None and row.name == "bot"
+        assert row is not None
+        assert row.revoked_at is not None
+        assert row.name == "bot"
         assert again.exit_code == 1
         assert "No such active API key" in again.stderr
 
