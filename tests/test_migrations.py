@@ -1,0 +1,66 @@
+"""The migration history: one head, and every revision goes down and up again."""
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.config import Settings
+from app.migrate import alembic_config
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    engine = create_async_engine(
+        server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    async with engine.connect() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
+async def _tables(url: str) -> set[str]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        )
+        found = {row[0] for row in rows}
+    await engine.dispose()
+    return found
+
+
+@pytest.fixture
+def scratch_url(settings: Settings) -> Iterator[str]:
+    assert settings.database_url is not None
+    server = settings.database_url.get_secret_value()
+    name = "rostro_migrations_" + uuid.uuid4().hex[:8]
+    asyncio.run(_admin(server, f"CREATE DATABASE {name}"))
+    yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+class TestMigrations:
+    def test_there_is_one_head(self) -> None:
+        script = ScriptDirectory.from_config(alembic_config())
+
+        assert len(script.get_heads()) == 1
+
+    def test_down_to_base_and_up_again(self, scratch_url: str) -> None:
+        config = alembic_config(scratch_url)
+
+        command.upgrade(config, "head")
+        full = asyncio.run(_tables(scratch_url))
+        command.downgrade(config, "base")
+        empty = asyncio.run(_tables(scratch_url))
+        command.upgrade(config, "head")
+        again = asyncio.run(_tables(scratch_url))
+
+        assert {"users", "projects", "tags"} <= full
+        assert empty <= {"alembic_version"}
+        assert again == full
