@@ -41,6 +41,17 @@ class BadRequest(AppError):
     status_code = 400
 
 
+class InvalidInput(AppError):
+    """Input that parsed but cannot be used (an unreadable card, say): a 422 in
+    the validation shape, pointing at the offending part of the request."""
+
+    status_code = 422
+
+    def __init__(self, message: str, loc: tuple[str | int, ...] = ("body",)) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 class Unauthorized(AppError):
     status_code = 401
     headers = {"WWW-Authenticate": "Bearer"}
@@ -92,6 +103,10 @@ def error_response(
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
+    if isinstance(exc, InvalidInput):
+        # Compat: a 422 always has FastAPI's validation shape.
+        item = {"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}
+        return JSONResponse({"detail": [item]}, status_code=422)
     return error_response(exc.message, exc.status_code, exc.headers, exc.extra_fields())
 
 

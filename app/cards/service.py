@@ -17,7 +17,7 @@ from app.cards.png import card_png
 from app.cards.reader import read_card
 from app.cards.worldinfo import lorebook_to_world_info
 from app.cards.writer import lorebook_to_character_book, lorebook_to_v3, to_v2, to_v3
-from app.errors import AppError, BadRequest
+from app.errors import BadRequest, InvalidInput
 from app.media.storage import Storage
 from app.models import Project, User
 from app.projects import service as projects
@@ -28,8 +28,9 @@ from app.projects.service import ProjectMeta
 log = structlog.get_logger(__name__)
 
 
-class UnreadableCard(AppError):
-    status_code = 422
+class UnreadableCard(InvalidInput):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ("body", "file"))
 
 
 class ExportFormat(StrEnum):

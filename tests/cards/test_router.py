@@ -206,8 +206,8 @@ class TestBadCards:
         response = await import_file(client, alice, "notes.txt", b"just some words")
 
         assert response.status_code == 422
-        assert response.json()["errorCode"] == 422
-        assert "notes.txt" in response.json()["detail"]
+        assert response.json()["detail"][0]["loc"] == ["body", "file"]
+        assert "notes.txt" in response.json()["detail"][0]["msg"]
         assert await project_count(session) == before
 
     async def test_empty_name_is_422(
@@ -220,7 +220,7 @@ class TestBadCards:
         response = await import_file(client, alice, "card.json", to_bytes(card))
 
         assert response.status_code == 422
-        assert "name" in response.json()["detail"]
+        assert "name" in response.json()["detail"][0]["msg"]
 
     async def test_png_without_a_card_is_422(
         self, client: AsyncClient, session: AsyncSession
