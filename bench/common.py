@@ -32,13 +32,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(*extra: str) -> Iterator[Server]:
-    """`rostro serve` on an empty data directory, with a user `bench`."""
+def running_server(
+    *extra: str, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`rostro serve` on an empty data directory, with a user `bench`;
+    ``settings`` adds ``ROSTRO_`` variables."""
     data_dir = Path(tempfile.mkdtemp(prefix="rostro-bench-"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTRO_")}
     env.update(ROSTRO_DATA_DIR=str(data_dir), ROSTRO_PORT=str(port))
     env["ROSTRO_LOG_LEVEL"] = "WARNING"
+    env.update(settings or {})
     created = subprocess.run(
         [*ROSTRO, "users", "create", "bench"], env=env, check=True, capture_output=True,
         text=True,

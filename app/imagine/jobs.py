@@ -133,10 +133,10 @@ async def _lease_kept(ctx: JobContext, job: ImagineJob) -> AsyncIterator[None]:
     working worker from a dead one."""
     period = ctx.settings.imagine_lease_seconds / 3
     lease = timedelta(seconds=ctx.settings.imagine_lease_seconds)
+    done = asyncio.Event()
 
     async def renew() -> None:
-        while True:
-            await asyncio.sleep(period)
+        while not await _wait(done, period):
             async with ctx.transaction() as session:
                 held = await repository.extend_lease(
                     session, job.id, job.attempts, ctx.clock() + lease
@@ -149,9 +149,20 @@ async def _lease_kept(ctx: JobContext, job: ImagineJob) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        renewer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewer
+        # Stopped rather than cancelled: a renewal cut off mid-statement would
+        # leave the job's connection unusable for recording the result.
+        done.set()
+        await renewer
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> bool:
+    """Whether ``event`` was set within ``seconds``."""
+    try:
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True
 
 
 async def _finish(ctx: JobContext, job: ImagineJob, images: list[bytes]) -> str:

@@ -1,9 +1,11 @@
 """Running the job functions in a worker process or beside the API."""
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
@@ -39,18 +41,34 @@ def _backend(settings: Settings) -> ImageBackend:
         return UnconfiguredBackend(error.message)
 
 
+def _transactions_on(connection: AsyncConnection) -> jobs.Transaction:
+    @contextlib.asynccontextmanager
+    async def transaction() -> AsyncIterator[AsyncSession]:
+        session = AsyncSession(bind=connection, expire_on_commit=False)
+        async with session, session.begin():
+            yield session
+
+    return transaction
+
+
 async def run_job_in_worker(settings: Settings, job_id: int) -> str:
-    """Run one job with an engine of its own, for the event loop of one task."""
+    """Run one job with an engine of its own, for the event loop of one task.
+
+    The job's transactions take turns on one connection: a new connection
+    costs more than the rest of an instant job (asyncpg learns our enum type
+    anew on each).
+    """
     engine = create_engine(settings, pooled=False)
     backend = _backend(settings)
-    ctx = jobs.JobContext(
-        transaction=create_sessionmaker(engine).begin,
-        storage=LocalStorage(settings.data_dir / "media"),
-        backend=backend,
-        settings=settings,
-    )
     try:
-        return await jobs.run_job(ctx, job_id)
+        async with engine.connect() as connection:
+            ctx = jobs.JobContext(
+                transaction=_transactions_on(connection),
+                storage=LocalStorage(settings.data_dir / "media"),
+                backend=backend,
+                settings=settings,
+            )
+            return await jobs.run_job(ctx, job_id)
     finally:
         await backend.aclose()
         await engine.dispose()

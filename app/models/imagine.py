@@ -27,6 +27,8 @@ class ImagineJob(TimestampMixin, Base):
     """
 
     __tablename__ = "imagine_jobs"
+    # The server's defaults (created_at) come back with the INSERT itself.
+    __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         Index("ix_imagine_jobs_user_created", "user_id", "created_at", "id"),
         Index("ix_imagine_jobs_user_cost", "user_id", "cost", "id"),

@@ -52,22 +52,33 @@ def _load(model_dir: str, device: str) -> Any:
             "(it has no model_index.json)."
         )
     dtype = torch.float16 if device.startswith("cuda") else torch.float32
-    pipeline = AutoPipelineForText2Image.from_pretrained(
-        model_dir, torch_dtype=dtype, local_files_only=True, safety_checker=None
+    # Typed as Any: diffusers' own annotations are partial.
+    loader: Any = AutoPipelineForText2Image
+    pipeline = loader.from_pretrained(
+        model_dir, dtype=dtype, local_files_only=True, safety_checker=None
     ).to(device)
     pipeline.set_progress_bar_config(disable=True)
     log.info("imagine.diffusers_loaded", device=device)
     return pipeline
 
 
-def _pipeline_for(base: Any, kind: str) -> Any:
+def pipeline_for(model_dir: str, device: str, kind: str) -> Any:
+    """The pipeline for ``kind``, sharing the weights of the loaded one."""
     from diffusers import AutoPipelineForImage2Image, AutoPipelineForInpainting
 
-    if kind == "image_to_image":
-        return AutoPipelineForImage2Image.from_pipe(base)
-    if kind == "inpainting":
-        return AutoPipelineForInpainting.from_pipe(base)
-    return base
+    base = load_pipeline(model_dir, device)
+    if kind == "text_to_image":
+        return base
+    kinds = {
+        "image_to_image": AutoPipelineForImage2Image,
+        "inpainting": AutoPipelineForInpainting,
+    }
+    key = (model_dir, f"{device}:{kind}")
+    with _load_lock:
+        if key not in _pipelines:
+            _pipelines[key] = kinds[kind].from_pipe(base)
+            _pipelines[key].set_progress_bar_config(disable=True)
+        return _pipelines[key]
 
 
 def run(model_dir: str, device: str, spec: GenerationSpec) -> list[bytes]:
@@ -75,7 +86,7 @@ def run(model_dir: str, device: str, spec: GenerationSpec) -> list[bytes]:
     import torch
     from PIL import Image
 
-    pipeline = _pipeline_for(load_pipeline(model_dir, device), spec.kind)
+    pipeline = pipeline_for(model_dir, device, spec.kind)
     seed = spec.seed if spec.seed >= 0 else random.randrange(2**32)
     arguments: dict[str, Any] = {
         "prompt": spec.prompt,
