@@ -77,6 +77,16 @@ class Settings(BaseSettings):
     lore_batch_passages: int = Field(default=64, ge=1)
     lore_ef_search: int = Field(default=100, ge=10, le=1000)
 
+    # Emotion: a local transformers text-classification folder (for example a
+    # downloaded SamLowe/roberta-base-go_emotions); None is the MiniLM classifier
+    # of app/emotion, which shares its MiniLM with lore.
+    emotion_model: Path | None = None
+    emotion_device: str = "cpu"
+    # Requests that arrive within the wait share one model call; max_batch=1
+    # gives one call per request.
+    emotion_max_batch: int = Field(default=32, ge=1, le=256)
+    emotion_max_wait_ms: float = Field(default=3.0, ge=0, le=1000)
+
     # Runtime
     environment: Literal["development", "production"] = "development"
     log_level: str = "INFO"

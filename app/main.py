@@ -20,6 +20,8 @@ from app.cards.router import router as cards_router
 from app.config import Settings, get_settings
 from app.configs.router import router as configs_router
 from app.db import create_engine, create_sessionmaker
+from app.emotion.dependencies import close_emotion
+from app.emotion.router import router as emotion_router
 from app.errors import install_error_handlers
 from app.favorites.router import router as favorites_router
 from app.gallery.router import router as gallery_router
@@ -69,6 +71,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         reaper.cancel()
+        await close_emotion(app)
         await app.state.redis.aclose()
         await app.state.engine.dispose()
 
@@ -112,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ratings_router,
         favorites_router,
         lore_router,
+        emotion_router,
         imagine_router,
         gallery_router,
         social_router,

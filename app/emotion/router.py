@@ -1,0 +1,40 @@
+from fastapi import APIRouter, Depends
+
+from app.auth.dependencies import require_user
+from app.emotion import service
+from app.emotion.classifier import Scores
+from app.emotion.dependencies import EmotionBatcherDep
+from app.emotion.schemas import (
+    EmotionRead,
+    EmotionRequest,
+    EmotionResults,
+    EmotionScore,
+)
+
+router = APIRouter(tags=["Unstable"])
+
+
+# A key is required, as on every endpoint not tagged Read-Only: this is the
+# one endpoint where an anonymous caller could spend the server's CPU at will
+# (a model call per request), and the clients that call it send their key.
+@router.post("/api/infer/emotion", dependencies=[Depends(require_user)])
+async def infer_emotion(
+    body: EmotionRequest, batcher: EmotionBatcherDep
+) -> EmotionRead | EmotionResults:
+    """Infer the emotion of a string."""
+    found = await service.classify(batcher, body.all_texts())
+
+    if body.texts is not None:
+        return EmotionResults(results=[_read(scores) for scores in found])
+    return _read(found[0])
+
+
+def _read(scores: Scores) -> EmotionRead:
+    label, score = scores[0]
+    return EmotionRead(
+        emotion=label,
+        confidence=score,
+        label=label,
+        score=score,
+        emotions=[EmotionScore(label=name, score=value) for name, value in scores],
+    )
