@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     public_url: str | None = None
     max_body_mb: int = Field(default=32, ge=1)
 
+    # Rate limits (the `limits` notation: "600/minute;20/second")
+    rate_limit_enabled: bool = True
+    rate_limit_per_key: str = "1200/minute;60/second"
+    rate_limit_per_address: str = "600/minute;30/second"
+
     # Accounts
     open_registration: bool = False
     starting_credits: int = Field(default=1000, ge=0)

@@ -29,6 +29,7 @@ from app.imagine.dependencies import job_queue
 from app.imagine.router import router as imagine_router
 from app.imagine.runtime import reap_forever
 from app.kit.body_limit import BodyLimitMiddleware
+from app.kit.ratelimit import RateLimitMiddleware
 from app.kit.redis import create_redis
 from app.logging import RequestContextMiddleware, configure_logging
 from app.lore.router import router as lore_router
@@ -93,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_enabled:
+        app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

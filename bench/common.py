@@ -42,6 +42,8 @@ def running_server(
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTRO_")}
     env.update(ROSTRO_DATA_DIR=str(data_dir), ROSTRO_PORT=str(port))
     env["ROSTRO_LOG_LEVEL"] = "WARNING"
+    # The benchmarks measure the service, not its rate limits.
+    env["ROSTRO_RATE_LIMIT_ENABLED"] = "false"
     env.update(settings or {})
     created = subprocess.run(
         [*ROSTRO, "users", "create", "bench"], env=env, check=True, capture_output=True,

@@ -82,6 +82,8 @@ def settings(
         redis_url=redis_url,
         data_dir=tmp_path_factory.mktemp("data"),
         open_registration=True,
+        # Limits have tests of their own; elsewhere they would only get in the way.
+        rate_limit_enabled=False,
         _env_file=None,  # type: ignore[call-arg]
     )
 
