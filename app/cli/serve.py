@@ -127,9 +127,8 @@ def worker(
             err=True,
         )
         raise typer.Exit(1)
-    os.execv(
-        sys.executable, _worker_command(concurrency or settings.worker_concurrency)
-    )
+    command = _worker_command(concurrency or settings.worker_concurrency, beat)
+    os.execv(sys.executable, command)
 
 
 def migrate() -> None:

@@ -57,7 +57,7 @@ class Stored:
 def definition_vector(text: str) -> ColumnElement[Any]:
     """The definition's words for full-text search, at the lowest weight."""
     english = cast(literal("english"), REGCONFIG)
-    weight = literal_column("'D'::\"char\"")
+    weight: ColumnElement[Any] = literal_column("'D'::\"char\"")
     return func.setweight(func.to_tsvector(english, text[:MAX_SEARCH_TEXT]), weight)
 
 

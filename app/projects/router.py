@@ -11,7 +11,7 @@ from app.kit.schemas import DbId, Success, success
 from app.kit.urls import base_url
 from app.media.dependencies import StorageDep
 from app.models import Project, User
-from app.projects import editing, service
+from app.projects import bodies, editing, service
 from app.projects.access import (
     CHARACTERS,
     LOREBOOKS,
@@ -144,7 +144,7 @@ async def update_metadata(
     if "name" in fields and not (fields["name"] or "").strip():
         fields.pop("name")
     await editing.apply_changes(
-        session, storage, project, editing.bodies.meta_changes(fields) | _plain(fields)
+        session, storage, project, bodies.meta_changes(fields) | _plain(fields)
     )
     return success()
 

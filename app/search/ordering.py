@@ -87,23 +87,23 @@ def sort_key(query: SearchQuery, sort: SortOrder) -> ColumnElement[Any]:
             rank = func.ts_rank_cd(Project.rank_vector, tsquery)
             popularity = func.ln(1 + Project.n_downloads) / 1000.0
             return cast(rank, Float) + popularity
-        return Project.n_downloads
+        return Project.n_downloads.expression
     columns: dict[SortOrder, ColumnElement[Any]] = {
-        SortOrder.trending: Project.trending_score,
-        SortOrder.trending_downloads: Project.trending_score,
-        SortOrder.download_count: Project.n_downloads,
-        SortOrder.star_count: Project.n_downloads,
+        SortOrder.trending: Project.trending_score.expression,
+        SortOrder.trending_downloads: Project.trending_score.expression,
+        SortOrder.download_count: Project.n_downloads.expression,
+        SortOrder.star_count: Project.n_downloads.expression,
         SortOrder.rating: func.coalesce(Project.rating_avg, -1.0),
-        SortOrder.rating_count: Project.n_ratings,
-        SortOrder.n_favorites: Project.n_favorites,
+        SortOrder.rating_count: Project.n_ratings.expression,
+        SortOrder.n_favorites: Project.n_favorites.expression,
         SortOrder.name: func.lower(Project.name),
-        SortOrder.id: Project.id,
-        SortOrder.new: Project.id,
-        SortOrder.created_at: Project.id,
-        SortOrder.last_activity_at: Project.last_activity_at,
-        SortOrder.n_tokens: Project.n_tokens,
+        SortOrder.id: Project.id.expression,
+        SortOrder.new: Project.id.expression,
+        SortOrder.created_at: Project.id.expression,
+        SortOrder.last_activity_at: Project.last_activity_at.expression,
+        SortOrder.n_tokens: Project.n_tokens.expression,
         # The random order itself is applied in `order`; rows still carry an id.
-        SortOrder.random: Project.id,
+        SortOrder.random: Project.id.expression,
     }
     return columns[sort]
 

@@ -1,5 +1,5 @@
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -120,9 +120,7 @@ class MiniSearchResponse(BaseModel):
     results: list[MiniResult]
 
 
-class TagOrder(StrEnum):
-    count = "count"
-    name = "name"
+TagOrder = Literal["count", "name"]
 
 
 class TagsQuery(BaseModel):
@@ -132,7 +130,7 @@ class TagsQuery(BaseModel):
     search: Annotated[str, Field(max_length=64)] = ""
     nsfw: bool = True
     nsfl: bool = True
-    order_by: TagOrder = TagOrder.count
+    order_by: TagOrder = "count"
     asc: bool = False
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
     first: Annotated[int, Field(ge=1, le=1000)] = 100

@@ -6,7 +6,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Tag, TagCount, TagFollow
-from app.search.schemas import TagOrder, TagsQuery
+from app.search.schemas import TagsQuery
 
 
 @dataclass(frozen=True)
@@ -19,13 +19,12 @@ class TagCountRow:
     nsfl_share: float
 
 
-def _counts(query: TagsQuery) -> Select[tuple[int, int, int, int]]:
+def _counts(query: TagsQuery) -> Select[int, int, int, int]:
     total = func.sum(TagCount.n_projects)
     nsfw = func.sum(TagCount.n_projects).filter(TagCount.nsfw.is_(True))
     nsfl = func.sum(TagCount.n_projects).filter(TagCount.nsfl.is_(True))
-    stmt = select(TagCount.tag_id, total.label("n"), nsfw, nsfl).group_by(
-        TagCount.tag_id
-    )
+    stmt = select(TagCount.tag_id, total.label("n"), nsfw, nsfl)
+    stmt = stmt.group_by(TagCount.tag_id)
     if query.namespace != "*":
         stmt = stmt.where(TagCount.kind == query.namespace)
     if not query.nsfw:
@@ -45,7 +44,7 @@ async def list_tags(
     if query.search.strip():
         prefix = query.search.strip().lower().replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Tag.key.like(f"{prefix}%"))
-    key = counts.c.n if query.order_by is TagOrder.count else Tag.key
+    key = counts.c.n if query.order_by == "count" else Tag.key
     direction = (key.asc(), Tag.id.asc()) if query.asc else (key.desc(), Tag.id.desc())
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = await session.execute(
