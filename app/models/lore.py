@@ -45,9 +45,7 @@ class LoreItem(Base):
     uuid: Mapped[UUID] = mapped_column(default=uuid4, unique=True)
     # The upload this item came from; a text's batch is the item itself.
     batch_uuid: Mapped[UUID] = mapped_column(index=True)
-    owner_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE")
-    )
+    owner_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     source: Mapped[str] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(8))
     name: Mapped[str] = mapped_column(Text, default="")
