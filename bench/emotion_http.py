@@ -7,7 +7,7 @@ pipeline serves them). Rounds alternate between the two, so that load from
 other processes on the machine falls on both alike; the load average is printed
 because it moves every figure here.
 
-    .venv/bin/python -m bench.emotion_http [--rounds 3] [--requests 640]
+    .venv/bin/python -m bench.emotion_http [--rounds 3] [--requests 480]
 """
 
 import argparse
@@ -27,7 +27,9 @@ EVAL_PATH = Path(__file__).parent / "data" / "emotion_eval.jsonl"
 URL = "/api/infer/emotion"
 SHORT = "I am very happy today!"
 CLIENTS = 32
+SHORT_CHARS = 60
 BASE_SETTINGS = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+UNBATCHED = {**BASE_SETTINGS, "ROSTRO_EMOTION_MAX_BATCH": "1"}
 
 
 def role_play_lines() -> list[str]:
@@ -86,38 +88,48 @@ def load() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--requests", type=int, default=640)
+    parser.add_argument("--requests", type=int, default=480)
     parser.add_argument("--single", type=int, default=200)
     args = parser.parse_args()
-    texts = role_play_lines()
+    lines = role_play_lines()
+    workloads = {
+        f"lines <= {SHORT_CHARS} chars": [t for t in lines if len(t) <= SHORT_CHARS],
+        "all evaluation lines": lines,
+    }
     print(f"{os.cpu_count()} cores, {load()}")
 
     with contextlib.ExitStack() as stack:
-        batched = stack.enter_context(
-            running_server("--no-worker", settings=BASE_SETTINGS)
-        )
-        unbatched = stack.enter_context(
-            running_server(
-                "--no-worker",
-                settings={**BASE_SETTINGS, "ROSTRO_EMOTION_MAX_BATCH": "1"},
-            )
-        )
-        for server in (batched, unbatched):
+        servers = {
+            "batched": stack.enter_context(
+                running_server("--no-worker", settings=BASE_SETTINGS)
+            ),
+            "one call each": stack.enter_context(
+                running_server("--no-worker", settings=UNBATCHED)
+            ),
+        }
+        for name, server in servers.items():
             warm_up(server)
+            report(f"one short text, {name}", one_text(server, args.single))
+        for workload, texts in workloads.items():
+            compare(servers, workload, texts, args.rounds, args.requests)
+    print(load())
 
-        report("one short text over HTTP", one_text(batched, args.single))
-        rates: dict[str, list[float]] = {"batched": [], "one call each": []}
-        for _ in range(args.rounds):
-            for name, server in (("batched", batched), ("one call each", unbatched)):
-                rate = asyncio.run(concurrent(server, texts, args.requests))
-                rates[name].append(rate)
-                print(f"  {name:14s} {CLIENTS} clients: {rate:6.1f} req/s  ({load()})")
 
+def compare(
+    servers: dict[str, Server], workload: str, texts: list[str], rounds: int, total: int
+) -> None:
+    """Throughput of each server on ``texts``, in alternating rounds."""
+    print(f"{workload} ({len(texts)} distinct), {CLIENTS} clients:")
+    rates: dict[str, list[float]] = {name: [] for name in servers}
+    for _ in range(rounds):
+        for name, server in servers.items():
+            rate = asyncio.run(concurrent(server, texts, total))
+            rates[name].append(rate)
+            print(f"  {name:14s} {rate:6.1f} req/s  ({load()})")
     medians = {name: statistics.median(values) for name, values in rates.items()}
-    for name, value in medians.items():
-        print(f"{name:14s} median {value:6.1f} req/s over {args.rounds} rounds")
     ratio = medians["batched"] / medians["one call each"]
-    print(f"batched / one call each: {ratio:.2f}x; {load()}")
+    summary = ", ".join(f"{name} {value:.1f} req/s" for name, value in medians.items())
+    print(f"  medians: {summary}; batched / one call each: {ratio:.2f}x")
 
 
 if __name__ == "__main__":

@@ -14,9 +14,11 @@ from app.emotion.schemas import (
 router = APIRouter(tags=["Unstable"])
 
 
-# A key is required, as on every endpoint not tagged Read-Only: this is the
-# one endpoint where an anonymous caller could spend the server's CPU at will
-# (a model call per request), and the clients that call it send their key.
+# A key is required, as on every endpoint not tagged Read-Only: each text costs
+# model time, which anonymous callers could spend at will on a public server,
+# and the clients of the hosted service send their key here (as the spec's
+# example does). Checked before the batcher is resolved, so an anonymous call
+# never loads the model.
 @router.post("/api/infer/emotion", dependencies=[Depends(require_user)])
 async def infer_emotion(
     body: EmotionRequest, batcher: EmotionBatcherDep

@@ -249,6 +249,14 @@ class TestAuthentication:
         assert response.status_code == 401
         assert response.json()["code"] == 401
 
+    async def test_anonymous_call_loads_no_model(
+        self, client: AsyncClient, built: FastAPI
+    ) -> None:
+        response = await client.post(URL, json={"text": "Hello!"})
+
+        assert response.status_code == 401
+        assert getattr(built.state, "emotion_batcher", None) is None
+
     async def test_bearer_key(self, real: AsyncClient, caller: Caller) -> None:
         response = await real.post(
             URL,
