@@ -137,3 +137,15 @@ async def client(
     async with AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
     await app.state.redis.aclose()
+
+
+@pytest.fixture
+def embedded_data_dir() -> Iterator[Path]:
+    """A data directory for a `rostro serve` process under test.
+
+    Not under pytest's tmp_path: the embedded PostgreSQL runs as another user,
+    who must be able to reach its folder, and pytest keeps its own private.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="rostro-serve-"))
+    yield directory / "data"
+    shutil.rmtree(directory, ignore_errors=True)

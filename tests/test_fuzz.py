@@ -20,14 +20,14 @@ MAX_EXAMPLES = "8"
 EXCLUDED = r"^/(imagine|images|api/infer/emotion|mcp)"
 
 
-def test_no_server_errors_and_declared_responses(tmp_path: Path) -> None:
+def test_no_server_errors_and_declared_responses(embedded_data_dir: Path) -> None:
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in {"ROSTRO_DATABASE_URL", "ROSTRO_REDIS_URL"}
     }
     env.update(
-        ROSTRO_DATA_DIR=str(tmp_path / "data"),
+        ROSTRO_DATA_DIR=str(embedded_data_dir),
         ROSTRO_PORT=str(_free_port()),
         ROSTRO_LOG_LEVEL="WARNING",
         ROSTRO_OPEN_REGISTRATION="true",

@@ -1,6 +1,5 @@
 """Reading a file and writing it in the same format gives back the same JSON."""
 
-import time
 from typing import Any
 
 import pytest
@@ -129,12 +128,9 @@ class TestCardRoundTrip:
         data = b.to_bytes(huge_v3_card)
         assert len(data) > 20_000_000
 
-        started = time.perf_counter()
         character = read_character(data)
-        elapsed = time.perf_counter() - started
 
         assert to_v3(character) == huge_v3_card
-        assert elapsed < 3.0
 
     def test_huge_lorebook_in_png(self, huge_v3_card: dict[str, Any]) -> None:
         png = b.png_with_chunks(
@@ -169,12 +165,9 @@ class TestLorebookRoundTrip:
         entries = {str(n): b.world_info_entry(n) for n in range(20_000)}
         book = b.world_info(entries=entries)
 
-        started = time.perf_counter()
         lorebook = read_lorebook(b.to_bytes(book))
-        elapsed = time.perf_counter() - started
 
         assert lorebook_to_world_info(lorebook) == book
-        assert elapsed < 3.0
 
 
 class TestNativeJson:

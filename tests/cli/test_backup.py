@@ -3,43 +3,18 @@ and every media file."""
 
 import asyncio
 import base64
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import Settings, get_settings
-from app.migrate import upgrade_to_head
 from app.models import Base
 from tests.cards.builders import png_with_chunks, text_chunk, to_bytes, v2_card
 
 runner = CliRunner()
-
-
-async def _create_database(server_url: str, name: str) -> str:
-    engine = create_async_engine(
-        server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    async with engine.connect() as connection:
-        await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        await connection.execute(text(f"CREATE DATABASE {name}"))
-    await engine.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _drop_database(server_url: str, name: str) -> None:
-    engine = create_async_engine(
-        server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    async with engine.connect() as connection:
-        await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    await engine.dispose()
 
 
 async def snapshot(url: str) -> dict[str, list[str]]:
@@ -63,24 +38,6 @@ def media_files(folder: Path) -> dict[str, bytes]:
         for p in folder.rglob("*")
         if p.is_file() and not p.name.startswith(".tmp-")
     }
-
-
-@pytest.fixture
-def hub(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[str]:
-    """A database of its own with a migrated schema, and a data directory."""
-    assert settings.database_url is not None
-    server = settings.database_url.get_secret_value()
-    name = "rostro_backup_" + uuid.uuid4().hex[:8]
-    url = asyncio.run(_create_database(server, name))
-    upgrade_to_head(url)
-    monkeypatch.setenv("ROSTRO_DATABASE_URL", url)
-    monkeypatch.setenv("ROSTRO_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
-    asyncio.run(_drop_database(server, name))
 
 
 class TestBackupRoundTrip:

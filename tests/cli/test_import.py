@@ -1,20 +1,18 @@
-"""`rostro import` on files and folders, against the test database."""
+"""`rostro import` on files and folders."""
 
 import asyncio
 import base64
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import Settings, get_settings
 from app.models import Project, User
 from tests.cards.builders import (
     png_with_chunks,
@@ -28,26 +26,10 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def owner(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[str]:
-    assert settings.database_url is not None
-    url = settings.database_url.get_secret_value()
-    monkeypatch.setenv("ROSTRO_DATABASE_URL", url)
-    monkeypatch.setenv("ROSTRO_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
+def owner(hub: str) -> str:
     name = "imp" + uuid.uuid4().hex[:8]
     assert runner.invoke(cli, ["users", "create", name]).exit_code == 0
-    yield name
-    get_settings.cache_clear()
-    asyncio.run(_drop(url, name))
-
-
-async def _drop(url: str, name: str) -> None:
-    engine = create_async_engine(url, poolclass=NullPool)
-    async with engine.begin() as connection:
-        await connection.execute(delete(User).where(User.username == name))
-    await engine.dispose()
+    return name
 
 
 async def _names(url: str, owner: str) -> list[str]:
@@ -66,7 +48,7 @@ async def _names(url: str, owner: str) -> list[str]:
 
 class TestImportCommand:
     def test_folder_with_good_and_bad_files(
-        self, owner: str, tmp_path: Path, settings: Settings
+        self, owner: str, tmp_path: Path, hub: str
     ) -> None:
         folder = tmp_path / "cards"
         (folder / "nested").mkdir(parents=True)
@@ -80,7 +62,7 @@ class TestImportCommand:
 
         result = runner.invoke(cli, ["import", str(folder), "--user", owner])
 
-        url = settings.database_url.get_secret_value()  # type: ignore[union-attr]
+        url = hub
         assert result.exit_code == 1
         assert "Imported 2 of 3 files." in result.stdout
         assert "broken.json" in result.stdout

@@ -22,14 +22,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def environment(tmp_path: Path) -> dict[str, str]:
+def environment(embedded_data_dir: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in {"ROSTRO_DATABASE_URL", "ROSTRO_REDIS_URL"}
     }
     env.update(
-        ROSTRO_DATA_DIR=str(tmp_path / "data"),
+        ROSTRO_DATA_DIR=str(embedded_data_dir),
         ROSTRO_PORT=str(_free_port()),
         ROSTRO_WORKER_CONCURRENCY="1",
     )
