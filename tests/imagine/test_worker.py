@@ -223,10 +223,28 @@ async def account(stack: Stack) -> AsyncIterator[Account]:
 async def _running_api(settings: Settings) -> AsyncIterator[AsyncClient]:
     """The API as `rostro serve` runs it: its own engine, Redis and reaper."""
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold_lifespan() -> None:
+        # Entered and left in one task: the lifespan may hold task groups,
+        # whose scopes cannot cross from a fixture's set-up to its teardown.
+        async with app.router.lifespan_context(app):
+            started.set()
+            await stop.wait()
+
+    holder = asyncio.create_task(hold_lifespan())
+    await asyncio.wait(
+        [holder, asyncio.create_task(started.wait())],
+        return_when=asyncio.FIRST_COMPLETED,
+    )
+    assert started.is_set(), holder.exception()
+    try:
         transport = ASGITransport(app=app)
         async with AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
+    finally:
+        stop.set()
+        await holder
 
 
 @pytest.fixture
