@@ -2,10 +2,12 @@
 
 Every error body but a validation error has the shape real clients of the hosted
 service read: ``{"detail", "error", "errorCode", "code"}``. Validation errors keep
-FastAPI's ``{"detail": [{"loc", "msg", "type"}]}``.
+FastAPI's ``{"detail": [{"loc", "msg", "type"}]}``. Under ``/v1``, the OpenAI mimic,
+every error is OpenAI's ``{"error": {"message", "type", "param", "code"}}``.
 """
 
-from collections.abc import Mapping
+import json
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -13,7 +15,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -165,10 +167,59 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response("Internal server error.", 500)
 
 
+OPENAI_PREFIX = "/v1"
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def is_openai_path(path: str) -> bool:
+    return path == OPENAI_PREFIX or path.startswith(OPENAI_PREFIX + "/")
+
+
+def openai_error_body(
+    message: str, status_code: int, param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
+    """OpenAI's error object, which its SDKs and chat front ends read."""
+    if status_code == 401:
+        code = code or "invalid_api_key"
+    kind = "server_error" if status_code >= 500 else "invalid_request_error"
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def _as_openai(exc: Exception, rendered: Response) -> JSONResponse:
+    status = rendered.status_code
+    detail = json.loads(bytes(rendered.body)).get("detail")
+    param = getattr(exc, "param", None)
+    if isinstance(detail, list):
+        # Compat: OpenAI answers malformed parameters with a 400 naming one.
+        status = 400
+        first = detail[0] if detail else {}
+        param = ".".join(str(p) for p in first.get("loc", [])[1:]) or None
+        detail = f"Invalid request: {first.get('msg', 'malformed body')}"
+    body = openai_error_body(
+        str(detail), status, param, getattr(exc, "openai_code", None)
+    )
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _openai_aware(handler: Handler) -> Handler:
+    async def handle(request: Request, exc: Exception) -> Response:
+        rendered = await handler(request, exc)
+        if not is_openai_path(request.url.path):
+            return rendered
+        return _as_openai(exc, rendered)
+
+    return handle
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(DBAPIError, _database_error)
-    app.add_exception_handler(UnicodeError, _unicode_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    handlers: list[tuple[type[Exception], Handler]] = [
+        (AppError, _app_error),
+        (StarletteHTTPException, _http_error),
+        (RequestValidationError, _validation_error),
+        (DBAPIError, _database_error),
+        (UnicodeError, _unicode_error),
+        (Exception, _unexpected_error),
+    ]
+    for exc_class, handler in handlers:
+        app.add_exception_handler(exc_class, _openai_aware(handler))
