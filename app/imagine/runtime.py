@@ -14,7 +14,7 @@ from app.imagine.backends.base import BackendError, GenerationSpec, ImageBackend
 from app.imagine.backends.factory import build_backend
 from app.imagine.errors import ImagineNotConfigured
 from app.imagine.queue import JobQueue
-from app.media.storage import LocalStorage
+from app.media.backend import create_storage
 
 log = structlog.get_logger(__name__)
 
@@ -64,7 +64,7 @@ async def run_job_in_worker(settings: Settings, job_id: int) -> str:
         async with engine.connect() as connection:
             ctx = jobs.JobContext(
                 transaction=_transactions_on(connection),
-                storage=LocalStorage(settings.data_dir / "media"),
+                storage=create_storage(settings),
                 backend=backend,
                 settings=settings,
             )
