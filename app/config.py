@@ -92,6 +92,30 @@ class Settings(BaseSettings):
     emotion_max_batch: int = Field(default=32, ge=1, le=256)
     emotion_max_wait_ms: float = Field(default=3.0, ge=0, le=1000)
 
+    # LLM: /v1 forwards to an OpenAI-compatible server when a base URL (with its
+    # /v1) is set, and runs the small packaged SmolLM2-135M-Instruct otherwise.
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    # The upstream model that plays characters; None is the upstream's first.
+    llm_model: str | None = None
+    # Model names clients send -> the names the upstream (or local model) knows.
+    llm_model_map: dict[str, str] = Field(default_factory=dict)
+    llm_timeout_seconds: float = Field(default=300.0, gt=0)
+    # A local transformers folder or .gguf file; None is the packaged SmolLM2.
+    llm_local_model: str | None = None
+    # Where converted local weights are kept; None is data_dir/models.
+    llm_local_cache_dir: Path | None = None
+    llm_local_threads: int | None = Field(default=None, ge=1, le=256)
+    llm_max_tokens: int = Field(default=256, ge=1, le=32_768)
+    # The prompt budget of a character (cl100k tokens), reply included.
+    llm_context_tokens: int = Field(default=4096, ge=256, le=1_000_000)
+    llm_lore_entries: int = Field(default=8, ge=0, le=50)
+    llm_lore_scan_messages: int = Field(default=4, ge=1, le=50)
+
+    # MCP: anonymous sessions may use the read tools on public data unless a key
+    # is required for everything.
+    mcp_require_key: bool = False
+
     # Runtime
     environment: Literal["development", "production"] = "development"
     log_level: str = "INFO"

@@ -33,8 +33,11 @@ from app.kit.ratelimit import RateLimitMiddleware
 from app.kit.redis import create_redis
 from app.logging import RequestContextMiddleware, configure_logging
 from app.lore.router import router as lore_router
+from app.mcp.server import mount_mcp, running_mcp
 from app.media.backend import create_storage
 from app.media.router import router as media_router
+from app.openai.dependencies import close_llm_backend
+from app.openai.router import router as openai_router
 from app.projects.router import router as projects_router
 from app.ratings.router import router as ratings_router
 from app.search.router import router as search_router
@@ -69,8 +72,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         reap_forever(app.state.sessionmaker, settings, job_queue(app))
     )
     try:
-        yield
+        async with running_mcp(app):
+            yield
     finally:
+        await close_llm_backend(app)
         reaper.cancel()
         await close_emotion(app)
         await app.state.redis.aclose()
@@ -122,8 +127,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imagine_router,
         gallery_router,
         social_router,
+        openai_router,
     ):
         app.include_router(router)
+    mount_mcp(app)
     _install_metrics(app)
     return app
 
