@@ -1,7 +1,7 @@
 """/api/infer/emotion over HTTP: one short text, and 32 concurrent clients.
 
 Two servers run side by side with the default MiniLM classifier: one batches
-concurrent requests (the defaults, up to 32 texts within 3 ms), the other makes
+concurrent requests (the defaults: up to 32 texts queued meanwhile), the other makes
 one model call per request (``ROSTRO_EMOTION_MAX_BATCH=1``, how a plain
 pipeline serves them). Rounds alternate between the two, so that load from
 other processes on the machine falls on both alike; the load average is printed
