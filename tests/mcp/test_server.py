@@ -233,3 +233,20 @@ class TestResourcesAndAuth:
             )
 
         assert response.status_code == 401
+
+
+class TestRequiredKey:
+    async def test_no_key_is_401_when_the_server_requires_one(
+        self, settings: Settings, engine: AsyncEngine, session: AsyncSession
+    ) -> None:
+        strict = settings.model_copy(update={"mcp_require_key": True})
+        request = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+
+        async with (
+            serve_app(strict, engine, session) as served,
+            httpx.AsyncClient() as http,
+        ):
+            response = await http.post(f"{served.url}/mcp", json=request)
+
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"

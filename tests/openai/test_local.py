@@ -5,9 +5,11 @@ between runs) and loaded once for the whole class; replies are a few tokens.
 """
 
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import openai
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -18,6 +20,8 @@ from tests.openai.live import serve_app
 
 # Outside the per-session data directory, so only the first run converts.
 CACHE = Path(tempfile.gettempdir()) / "rostro-llm-cache"
+# A request the model answers at length, greedily.
+COUNTING = "Count from 1 to 1000, one number per line, and say nothing else."
 
 
 @pytest.fixture
@@ -89,3 +93,36 @@ class TestLocalModel:
             )
 
         assert reply.choices[0].text
+
+
+class TestClientGoingAway:
+    async def test_an_abandoned_stream_stops_its_generation(
+        self, local: openai.AsyncOpenAI
+    ) -> None:
+        # At the model's speed here, 400 tokens take many seconds; the next
+        # request only gets the model once the abandoned one has stopped.
+        body = {
+            "model": "SmolLM2-135M-Instruct",
+            "messages": [{"role": "user", "content": COUNTING}],
+            "max_tokens": 400,
+            "stream": True,
+        }
+        headers = {"Authorization": f"Bearer {local.api_key}"}
+        async with (
+            httpx.AsyncClient(headers=headers, timeout=60) as http,
+            http.stream(
+                "POST", f"{local.base_url}chat/completions", json=body
+            ) as response,
+        ):
+            async for line in response.aiter_lines():
+                if '"content": "' in line and '"content": ""' not in line:
+                    break
+        started = time.monotonic()
+
+        await local.chat.completions.create(
+            model="SmolLM2-135M-Instruct",
+            messages=[{"role": "user", "content": "Hi"}],
+            max_tokens=1,
+        )
+
+        assert time.monotonic() - started < 5
