@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.interfaces import ORMOption
 
 from app.cards import lorebook_to_character_book, to_hosted_definition
 from app.models import LorebookLink, Project, User
@@ -14,6 +16,19 @@ from app.projects.access import CHARACTERS, LOREBOOKS, can_read
 from app.projects.definitions import load_character, load_lorebook
 from app.projects.schemas import Label, ProjectNode
 from app.tags import service as tags
+
+
+def node_only() -> list[ORMOption]:
+    """Loader options for rows that only become (non-full) nodes: the definition
+    and the text vectors stay in the database, instead of a JSON card being
+    decoded per row for nothing."""
+    heavy = (
+        Project.definition,
+        Project.definition_tsv,
+        Project.search_vector,
+        Project.rank_vector,
+    )
+    return [defer(column, raiseload=True) for column in heavy]
 
 
 def full_path(project: Project, creator: str) -> str:

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 
 from app.models import Project, User
+from app.projects.nodes import node_only
 from app.search import filters
 from app.search.ordering import (
     Cursor,
@@ -77,16 +77,7 @@ async def search(
 async def _load(session: AsyncSession, ids: list[int]) -> list[Project]:
     if not ids:
         return []
-    # Nodes need neither the definition nor the text vectors: reading them
-    # would decode a JSON card per row for nothing.
-    heavy = (
-        Project.definition,
-        Project.definition_tsv,
-        Project.search_vector,
-        Project.rank_vector,
-    )
-    stmt = select(Project).where(Project.id.in_(ids))
-    stmt = stmt.options(*(defer(column, raiseload=True) for column in heavy))
+    stmt = select(Project).where(Project.id.in_(ids)).options(*node_only())
     rows = await session.execute(stmt)
     by_id = {project.id: project for project in rows.scalars()}
     return [by_id[i] for i in ids if i in by_id]

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.models import Project, TagFollow, User, UserFollow
+from app.projects.nodes import node_only
 
 
 async def add_follow(session: AsyncSession, follower_id: int, followed_id: int) -> None:
@@ -114,6 +115,7 @@ async def profile_projects(
     """A page of projects, most recently active first, and their total."""
     stmt = (
         select(Project)
+        .options(*node_only())
         .where(*where)
         .order_by(Project.last_activity_at.desc(), Project.id.desc())
         .offset(offset)

@@ -35,6 +35,7 @@ from app.models import (
     UserBlock,
     UserFollow,
 )
+from app.projects.nodes import node_only
 from app.social.errors import InvalidCursor
 
 
@@ -206,7 +207,8 @@ async def _page_ids(
 async def _load(session: AsyncSession, ids: list[int]) -> list[Project]:
     if not ids:
         return []
-    found = await session.execute(select(Project).where(Project.id.in_(ids)))
+    stmt = select(Project).where(Project.id.in_(ids)).options(*node_only())
+    found = await session.execute(stmt)
     by_id = {project.id: project for project in found.scalars()}
     return [by_id[i] for i in ids]
 
