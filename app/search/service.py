@@ -104,27 +104,29 @@ MIN_FUZZY = 3
 async def minisearch(
     session: AsyncSession, text: str, caller: User | None
 ) -> list[Project]:
-    """Names starting with the text first, then close fuzzy matches."""
+    """Names starting with the text first (most downloaded first), then, when
+    those are fewer than the limit, close fuzzy matches."""
     needle = text.strip().lower()
     if not needle:
         return []
-    # Trigram similarity means little for one or two letters: prefixes only.
-    fuzzy = len(needle) >= MIN_FUZZY
     name = func.lower(Project.name)
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    prefix = name.like(f"{escaped}%")
     visible = Project.visibility == "public"
     if caller is not None:
         visible = or_(visible, Project.creator_id == caller.id)
-    stmt = (
-        select(Project)
-        .where(visible, or_(prefix, name.op("%")(needle)) if fuzzy else prefix)
-        .order_by(
-            prefix.desc(),
-            func.similarity(name, needle).desc(),
-            Project.n_downloads.desc(),
-            Project.id.desc(),
-        )
-        .limit(MINISEARCH_LIMIT)
+    base = select(Project).options(*node_only()).where(visible)
+
+    prefixed = base.where(name.like(f"{escaped}%")).order_by(
+        Project.n_downloads.desc(), Project.id.desc()
     )
-    return list((await session.execute(stmt)).scalars())
+    found = list((await session.execute(prefixed.limit(MINISEARCH_LIMIT))).scalars())
+    # Trigram similarity means little for one or two letters: prefixes only.
+    if len(found) == MINISEARCH_LIMIT or len(needle) < MIN_FUZZY:
+        return found
+    seen = [project.id for project in found]
+    fuzzy = (
+        base.where(name.op("%")(needle), Project.id.not_in(seen))
+        .order_by(func.similarity(name, needle).desc(), Project.id.desc())
+        .limit(MINISEARCH_LIMIT - len(found))
+    )
+    return found + list((await session.execute(fuzzy)).scalars())
