@@ -55,6 +55,11 @@ class Project(TimestampMixin, Base):
         Index("ix_projects_activity", text("last_activity_at DESC"), text("id DESC")),
         Index("ix_projects_trending", text("trending_score DESC"), text("id DESC")),
         Index("ix_projects_favorites", text("n_favorites DESC"), text("id DESC")),
+        Index(
+            "ix_projects_rating",
+            text("coalesce(rating_avg, -1.0::float8) DESC"),
+            text("id DESC"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Identity(), primary_key=True)
