@@ -2,9 +2,7 @@
 
 import asyncio
 import base64
-import binascii
 import itertools
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +26,7 @@ from app.imagine.inputs import (
     input_images,
 )
 from app.imagine.schemas import GenerationRequest, HistoryRequest
+from app.kit import cursor as cursors
 from app.media.storage import Storage
 from app.models import ImagineJob, User
 from app.models.imagine import ACTIVE_STATUSES, JobStatus
@@ -229,22 +228,22 @@ def encode_cursor(query: HistoryRequest, last: ImagineJob) -> str:
     value: Any = (
         last.created_at.isoformat() if query.order_by == "created_at" else last.cost
     )
-    raw = json.dumps({"o": query.order_by, "a": query.asc, "v": value, "i": last.id})
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return cursors.encode_cursor(
+        {"o": query.order_by, "a": query.asc, "v": value, "i": last.id}
+    )
 
 
 def decode_cursor(query: HistoryRequest) -> tuple[Any, int]:
     assert query.cursor is not None
     try:
-        padded = query.cursor + "=" * (-len(query.cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded))
+        data = cursors.decode_cursor(query.cursor)
         value = data["v"]
         if data["o"] == "created_at":
             value = datetime.fromisoformat(value)
         if data["o"] != query.order_by or data["a"] != query.asc:
             raise ValueError("cursor of another order")
         return value, int(data["i"])
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError):
         raise InvalidCursor(
             "Invalid cursor: pass back the cursor of the previous page with the "
             "same order_by and asc."

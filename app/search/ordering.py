@@ -5,8 +5,6 @@ next page starts right after it however the catalogue changed meanwhile. The
 random order and `mine_first` continue by offset instead.
 """
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +22,7 @@ from sqlalchemy import (
 )
 
 from app.errors import AppError
+from app.kit.cursor import decode_cursor, encode_cursor
 from app.models import Favorite, Project, User
 from app.search.filters import text_query
 from app.search.schemas import SearchQuery, Special
@@ -46,14 +45,12 @@ class Cursor:
     seed: str = ""
 
     def encode(self) -> str:
-        raw = json.dumps([self.kind, self.value, self.id, self.offset, self.seed])
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return encode_cursor([self.kind, self.value, self.id, self.offset, self.seed])
 
     @classmethod
     def decode(cls, text: str) -> "Cursor":
         try:
-            padded = text + "=" * (-len(text) % 4)
-            fields = json.loads(base64.urlsafe_b64decode(padded))
+            fields = decode_cursor(text)
         except ValueError:
             raise InvalidCursor from None
         if not _well_formed(fields):

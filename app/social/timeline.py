@@ -8,9 +8,6 @@ follows the page size and the number of follows, not the size of the catalogue.
 A total (`count=true`) does read every matching row.
 """
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import UnaryExpression
 
+from app.kit.cursor import decode_cursor, encode_cursor
 from app.models import (
     Project,
     TagBlock,
@@ -47,16 +45,14 @@ class Keyset:
     id: int
 
     def encode(self) -> str:
-        raw = json.dumps([self.at.isoformat(), self.id]).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_cursor([self.at.isoformat(), self.id])
 
     @classmethod
     def decode(cls, cursor: str) -> "Keyset":
         try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            at, project_id = json.loads(raw)
+            at, project_id = decode_cursor(cursor)
             keyset = cls(datetime.fromisoformat(at), int(project_id))
-        except (binascii.Error, ValueError, TypeError):
+        except (ValueError, TypeError):
             raise InvalidCursor from None
         if keyset.at.tzinfo is None:
             raise InvalidCursor
