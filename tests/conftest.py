@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from app.config import Settings, get_settings
 from app.db import async_url, get_session, run_after_commit
@@ -23,6 +21,7 @@ from app.embedded import start_postgres, start_redis
 from app.kit.redis import create_redis
 from app.main import create_app
 from app.migrate import upgrade_to_head
+from tests.databases import create_database
 
 TEST_DATABASE = "rostro_test"
 
@@ -46,30 +45,13 @@ def servers() -> Iterator[tuple[str, str]]:
         stops.append(redis.stop)
         redis_url = redis.url
 
-    database_url = asyncio.run(_recreate_database(server_url))
+    database_url = asyncio.run(create_database(server_url, TEST_DATABASE))
     upgrade_to_head(database_url)
     yield database_url, redis_url
 
     for stop in reversed(stops):
         stop()
     shutil.rmtree(directory, ignore_errors=True)
-
-
-async def _recreate_database(server_url: str) -> str:
-    engine = create_async_engine(
-        server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    async with engine.connect() as connection:
-        await connection.execute(
-            text(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
-        )
-        await connection.execute(text(f"CREATE DATABASE {TEST_DATABASE}"))
-    await engine.dispose()
-    return (
-        make_url(server_url)
-        .set(database=TEST_DATABASE)
-        .render_as_string(hide_password=False)
-    )
 
 
 @pytest.fixture(scope="session")

@@ -7,21 +7,13 @@ from collections.abc import Iterator
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.config import Settings
 from app.migrate import alembic_config
-
-
-async def _admin(server_url: str, statement: str) -> None:
-    engine = create_async_engine(
-        server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    async with engine.connect() as connection:
-        await connection.execute(text(statement))
-    await engine.dispose()
+from tests.databases import create_database, drop_database
 
 
 async def _tables(url: str) -> set[str]:
@@ -40,9 +32,8 @@ def scratch_url(settings: Settings) -> Iterator[str]:
     assert settings.database_url is not None
     server = settings.database_url.get_secret_value()
     name = "rostro_migrations_" + uuid.uuid4().hex[:8]
-    asyncio.run(_admin(server, f"CREATE DATABASE {name}"))
-    yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    yield asyncio.run(create_database(server, name))
+    asyncio.run(drop_database(server, name))
 
 
 class TestMigrations:

@@ -7,32 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from app.config import Settings, get_settings
 from app.migrate import upgrade_to_head
-
-
-async def _create_database(server_url: str, name: str) -> str:
-    engine = create_async_engine(
-        server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    async with engine.connect() as connection:
-        await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        await connection.execute(text(f"CREATE DATABASE {name}"))
-    await engine.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _drop_database(server_url: str, name: str) -> None:
-    engine = create_async_engine(
-        server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    async with engine.connect() as connection:
-        await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    await engine.dispose()
+from tests.databases import create_database, drop_database
 
 
 @pytest.fixture
@@ -43,11 +21,11 @@ def hub(
     assert settings.database_url is not None
     server = settings.database_url.get_secret_value()
     name = "rostro_backup_" + uuid.uuid4().hex[:8]
-    url = asyncio.run(_create_database(server, name))
+    url = asyncio.run(create_database(server, name))
     upgrade_to_head(url)
     monkeypatch.setenv("ROSTRO_DATABASE_URL", url)
     monkeypatch.setenv("ROSTRO_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
-    asyncio.run(_drop_database(server, name))
+    asyncio.run(drop_database(server, name))
