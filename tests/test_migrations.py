@@ -8,7 +8,7 @@ import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.config import Settings
@@ -55,3 +55,11 @@ class TestMigrations:
         assert {"users", "projects", "tags"} <= full
         assert empty <= {"alembic_version"}
         assert again == full
+
+    async def test_no_enum_types(self, session: AsyncSession) -> None:
+        # asyncpg looks enum types up on each new connection: text and CHECKs.
+        found = await session.scalars(
+            text("SELECT typname FROM pg_type WHERE typtype = 'e'")
+        )
+
+        assert list(found) == []

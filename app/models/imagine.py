@@ -47,9 +47,14 @@ class ImagineJob(TimestampMixin, Base):
     generation_type: Mapped[str] = mapped_column(String(64))
     media_type: Mapped[str] = mapped_column(String(16), default="image")
     status: Mapped[JobStatus] = mapped_column(
+        # Text with a CHECK, not a PostgreSQL enum: asyncpg would look the
+        # enum type up on every new connection.
         Enum(
             JobStatus,
-            name="imagine_job_status",
+            name="status",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
             values_callable=lambda statuses: [status.value for status in statuses],
         ),
         default=JobStatus.QUEUED,
