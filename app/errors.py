@@ -156,6 +156,16 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response("Internal server error.", 500)
 
 
+async def _connection_error(request: Request, exc: Exception) -> JSONResponse:
+    # A socket refused, missing or timing out: the database (or another server)
+    # is down or restarting, which a retry outlives.
+    assert isinstance(exc, OSError)
+    log.warning("request.server_unreachable", error=type(exc).__name__)
+    return error_response(
+        "A server this request needs is unavailable; try again shortly.", 503
+    )
+
+
 async def _unicode_error(request: Request, exc: Exception) -> JSONResponse:
     # JSON may spell lone surrogates ("\ud800"), which no UTF-8 text can hold.
     log.warning("request.unicode_error")
@@ -218,6 +228,7 @@ def install_error_handlers(app: FastAPI) -> None:
         (StarletteHTTPException, _http_error),
         (RequestValidationError, _validation_error),
         (DBAPIError, _database_error),
+        (OSError, _connection_error),
         (UnicodeError, _unicode_error),
         (Exception, _unexpected_error),
     ]
