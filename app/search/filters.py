@@ -56,7 +56,17 @@ def apply_text(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
         stmt = stmt.where(Project.search_vector.op("@@")(tsquery))
     if query.exact_search.strip():
         phrase = func.phraseto_tsquery(ENGLISH, query.exact_search)
-        stmt = stmt.where(Project.search_vector.op("@@")(phrase))
+        # The planner guesses a phrase as common as its words together and may
+        # walk a sort index, checking positions in every TOASTed vector on the
+        # way (seconds); matched first through the GIN index, it costs one
+        # recheck per row holding all the words.
+        matches = (
+            select(Project.id)
+            .where(Project.search_vector.op("@@")(phrase))
+            .cte("phrase_matches")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        stmt = stmt.where(Project.id.in_(select(matches.c.id)))
     if query.name_like.strip():
         needle = query.name_like.strip().lower()
         name = func.lower(Project.name)
