@@ -9,3 +9,8 @@ def base_url(request: Request) -> str:
     if settings.public_url:
         return settings.public_url.rstrip("/")
     return str(request.base_url).rstrip("/")
+
+
+def media_url(base: str, key: str | None) -> str | None:
+    """The public URL of a stored media file."""
+    return f"{base}/media/{key}" if key else None

@@ -3,7 +3,7 @@
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.cards import lorebook_to_character_book, to_hosted_definition
+from app.kit.urls import media_url
 from app.models import LorebookLink, Project, User
 from app.projects.access import CHARACTERS, LOREBOOKS, can_read
 from app.projects.definitions import load_character, load_lorebook
@@ -31,7 +32,14 @@ def node_only() -> list[ORMOption]:
     return [defer(column, raiseload=True) for column in heavy]
 
 
-def full_path(project: Project, creator: str) -> str:
+class Placed(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def slug(self) -> str: ...
+
+
+def full_path(project: Placed, creator: str) -> str:
     if project.kind == LOREBOOKS:
         return f"lorebooks/{creator}/{project.slug}"
     return f"{creator}/{project.slug}"
@@ -117,9 +125,7 @@ def _node(
     full: bool,
 ) -> ProjectNode:
     rating = project.rating_sum / project.n_ratings if project.n_ratings else 0.0
-    avatar_url = (
-        f"{base_url}/media/{project.avatar_key}" if project.avatar_key else None
-    )
+    avatar_url = media_url(base_url, project.avatar_key)
     max_res_url = (
         f"{base_url}{card_path(project, creator)}"
         if project.kind == CHARACTERS

@@ -4,8 +4,8 @@ from fastapi import APIRouter, Body, Query, Request
 
 from app.auth.dependencies import OptionalUser
 from app.db import SessionDep
-from app.kit.urls import base_url
-from app.projects.nodes import build_nodes
+from app.kit.urls import base_url, media_url
+from app.projects.nodes import build_nodes, full_path
 from app.search import service, tags
 from app.search.schemas import (
     LegacySearchResponse,
@@ -116,20 +116,18 @@ async def minisearch(
     request: Request, session: SessionDep, caller: OptionalUser, body: MiniSearch
 ) -> MiniSearchResponse:
     """A quick search just by names."""
-    projects = await service.minisearch(session, body.query, caller)
-    nodes = await build_nodes(
-        session, projects, caller=caller, base_url=base_url(request)
-    )
+    hits = await service.minisearch(session, body.query, caller)
+    base = base_url(request)
     return MiniSearchResponse(
         results=[
             MiniResult(
-                id=node.id,
-                name=node.name,
-                fullPath=node.fullPath,
-                avatar_url=node.avatar_url,
-                projectSpace=node.projectSpace,
+                id=hit.id,
+                name=hit.name,
+                fullPath=full_path(hit, hit.creator),
+                avatar_url=media_url(base, hit.avatar_key),
+                projectSpace=hit.kind,
             )
-            for node in nodes
+            for hit in hits
         ]
     )
 

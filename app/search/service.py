@@ -101,11 +101,22 @@ MINISEARCH_LIMIT = 20
 MIN_FUZZY = 3
 
 
+@dataclass(frozen=True)
+class MiniHit:
+    id: int
+    name: str
+    slug: str
+    kind: str
+    avatar_key: str | None
+    creator: str
+
+
 async def minisearch(
     session: AsyncSession, text: str, caller: User | None
-) -> list[Project]:
+) -> list[MiniHit]:
     """Names starting with the text first (most downloaded first), then, when
-    those are fewer than the limit, close fuzzy matches."""
+    those are fewer than the limit, close fuzzy matches. One narrow query per
+    step: a type-ahead box calls this on every key press."""
     needle = text.strip().lower()
     if not needle:
         return []
@@ -114,19 +125,31 @@ async def minisearch(
     visible = Project.visibility == "public"
     if caller is not None:
         visible = or_(visible, Project.creator_id == caller.id)
-    base = select(Project).options(*node_only()).where(visible)
-
+    base = (
+        select(
+            Project.id,
+            Project.name,
+            Project.slug,
+            Project.kind,
+            Project.avatar_key,
+            User.username,
+        )
+        .join(User, User.id == Project.creator_id)
+        .where(visible)
+    )
     prefixed = base.where(name.like(f"{escaped}%")).order_by(
         Project.n_downloads.desc(), Project.id.desc()
     )
-    found = list((await session.execute(prefixed.limit(MINISEARCH_LIMIT))).scalars())
+    found = [
+        MiniHit(*row) for row in await session.execute(prefixed.limit(MINISEARCH_LIMIT))
+    ]
     # Trigram similarity means little for one or two letters: prefixes only.
     if len(found) == MINISEARCH_LIMIT or len(needle) < MIN_FUZZY:
         return found
-    seen = [project.id for project in found]
+    seen = [hit.id for hit in found]
     fuzzy = (
         base.where(name.op("%")(needle), Project.id.not_in(seen))
         .order_by(func.similarity(name, needle).desc(), Project.id.desc())
         .limit(MINISEARCH_LIMIT - len(found))
     )
-    return found + list((await session.execute(fuzzy)).scalars())
+    return found + [MiniHit(*row) for row in await session.execute(fuzzy)]
