@@ -60,6 +60,14 @@ class Project(TimestampMixin, Base):
             text("coalesce(rating_avg, -1.0::float8) DESC"),
             text("id DESC"),
         ),
+        Index(
+            "ix_projects_public_roots",
+            "kind",
+            "nsfw",
+            "nsfl",
+            "n_tokens",
+            postgresql_where=text("visibility = 'public' AND forked_from_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Identity(), primary_key=True)
