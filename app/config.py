@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     imagine_lease_seconds: float = Field(default=30.0, gt=0)
     imagine_reap_seconds: float = Field(default=15.0, gt=0)
 
+    # Image URLs users give: fetched from public addresses only.
+    fetch_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    fetch_max_redirects: int = Field(default=3, ge=0, le=10)
+
     # Media storage: S3-compatible object storage when a bucket is set, files
     # under data_dir/media otherwise.
     s3_bucket: str | None = None

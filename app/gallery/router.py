@@ -14,6 +14,7 @@ from app.gallery.schemas import (
     ImageUploadRequest,
 )
 from app.gallery.uploads import read_upload
+from app.kit.fetch import FetcherDep
 from app.kit.schemas import DbId, Success, success
 from app.kit.urls import base_url
 from app.media.dependencies import StorageDep
@@ -37,6 +38,7 @@ UPLOAD_BODY: dict[str, Any] = {
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
+                        "url": {"type": "string"},
                         "project_id": {"type": "integer"},
                         "description": {"type": "string"},
                         "nsfw": {"type": "boolean"},
@@ -87,10 +89,14 @@ def _page(found: service.ImagePage, base: str, page: int, limit: int) -> Gallery
 
 @router.post("/api/gallery/upload", openapi_extra=UPLOAD_BODY)
 async def upload_image(
-    request: Request, session: SessionDep, storage: StorageDep, user: CurrentUser
+    request: Request,
+    session: SessionDep,
+    storage: StorageDep,
+    user: CurrentUser,
+    fetcher: FetcherDep,
 ) -> GalleryItem:
     """Upload to the gallery of images."""
-    upload = await read_upload(request)
+    upload = await read_upload(request, fetcher)
 
     image = await service.upload_image(session, storage, user, upload)
     return to_item(image, user.username, base_url(request))

@@ -9,14 +9,16 @@ from starlette.datastructures import UploadFile
 
 from app.gallery.schemas import ImageUploadRequest
 from app.gallery.service import Upload
-from app.media.images import InvalidImage, decode_data_url
+from app.kit.fetch import Fetcher, is_url
+from app.media.images import MAX_IMAGE_BYTES, InvalidImage, decode_data_url
 
 MAX_FORM_FIELDS = 20
 
 
-async def read_upload(request: Request) -> Upload:
-    """The upload in a JSON body (`image` as a data URL or base64) or a
-    multipart one (`file`, or `image` as text); 422 when malformed."""
+async def read_upload(request: Request, fetcher: Fetcher) -> Upload:
+    """The upload in a JSON body (`image` as a data URL, base64 or an http(s)
+    URL, or `url`) or a multipart one (`file`, or those as text); 422 when
+    malformed, 400 when a URL is refused or cannot be fetched."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         fields, data = await _form(request)
@@ -24,10 +26,16 @@ async def read_upload(request: Request) -> Upload:
         fields, data = await _json(request), None
     body = _validated(fields if data is None else {**fields, "image": "-"})
     if data is None:
-        data = decode_data_url(body.image)
+        data = await _fetched_or_decoded(body, fetcher)
     if not data:
         raise InvalidImage("The image is empty.")
     return Upload(data, body.project_id, body.description, body.nsfw)
+
+
+async def _fetched_or_decoded(body: ImageUploadRequest, fetcher: Fetcher) -> bytes:
+    if body.url is not None or is_url(body.source):
+        return await fetcher.fetch(body.source, MAX_IMAGE_BYTES)
+    return decode_data_url(body.source)
 
 
 async def _json(request: Request) -> dict[str, Any]:

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 from app.imagine.errors import Rejection
 from app.imagine.schemas import GenerationRequest, aspect_parts
-from app.media.images import InvalidImage, decode_data_url, image_extension
+from app.kit.fetch import Fetcher, FetchFailed, FetchRefused, is_url
+from app.media.images import (
+    MAX_IMAGE_BYTES,
+    InvalidImage,
+    decode_data_url,
+    image_extension,
+)
 
 SIZE_STEP = 64
 # Compat: clients of the hosted service send these names for the same types.
@@ -61,25 +67,33 @@ def _normal(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
-def input_images(request: GenerationRequest, kind: str) -> list[InputImage]:
-    """The init image and mask the kind needs, decoded and checked."""
+async def input_images(
+    request: GenerationRequest, kind: str, fetcher: Fetcher
+) -> list[InputImage]:
+    """The init image and mask the kind needs, decoded (or fetched, for an
+    http(s) URL) and checked."""
     if kind == "text_to_image":
         return []
     init = request.first_init_image
     if init is None:
         raise Rejection("malformed_image", "init_image", f"{kind} needs an init_image.")
-    images = [_decoded("init", "init_image", init)]
+    images = [await _decoded("init", "init_image", init, fetcher)]
     if kind == "inpainting":
         if request.mask_image is None:
             raise Rejection("malformed_image", "mask_image", "Inpainting needs a mask.")
-        images.append(_decoded("mask", "mask_image", request.mask_image))
+        images.append(await _decoded("mask", "mask_image", request.mask_image, fetcher))
     return images
 
 
-def _decoded(role: str, location: str, value: str) -> InputImage:
+async def _decoded(
+    role: str, location: str, value: str, fetcher: Fetcher
+) -> InputImage:
     try:
-        data = decode_data_url(value)
+        if is_url(value):
+            data = await fetcher.fetch(value, MAX_IMAGE_BYTES)
+        else:
+            data = decode_data_url(value)
         extension = image_extension(data)
-    except InvalidImage as error:
+    except (InvalidImage, FetchRefused, FetchFailed) as error:
         raise Rejection("malformed_image", location, error.message) from None
     return InputImage(role, data, extension)

@@ -17,6 +17,7 @@ from app.imagine.schemas import (
     ImaginedItems,
 )
 from app.kit.dependencies import SettingsDep
+from app.kit.fetch import FetcherDep
 from app.kit.urls import base_url
 from app.media.dependencies import StorageDep
 from app.media.storage import Storage
@@ -42,10 +43,13 @@ async def imagine(
     settings: SettingsDep,
     backend: BackendInfoDep,
     queue: JobQueueDep,
+    fetcher: FetcherDep,
     return_immediate: bool = False,
 ) -> ImaginedItem:
     """Generate images; answer when the job ends, or at once with return_immediate."""
-    job = await service.create_job(session, storage, user, body, settings, backend)
+    job = await service.create_job(
+        session, storage, user, body, settings, backend, fetcher
+    )
 
     job_id = job.id
 

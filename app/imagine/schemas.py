@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field, model_validator
 from app.kit.schemas import Schema
 
 ImageData = Annotated[str, Field(max_length=30_000_000)]
-"""An image as base64 or a ``data:`` URL."""
+"""An image as base64, a ``data:`` URL or an http(s) URL to fetch."""
 
 OrderBy = Literal["created_at", "cost"]
 

@@ -27,6 +27,7 @@ from app.imagine.inputs import (
 )
 from app.imagine.schemas import GenerationRequest, HistoryRequest
 from app.kit import cursor as cursors
+from app.kit.fetch import Fetcher
 from app.media.storage import Storage
 from app.models import ImagineJob, User
 from app.models.imagine import ACTIVE_STATUSES, JobStatus
@@ -51,6 +52,7 @@ async def create_job(
     request: GenerationRequest,
     settings: Settings,
     backend: BackendInfo | None,
+    fetcher: Fetcher,
 ) -> ImagineJob:
     """Check the request, charge its cost and record it as a queued job.
 
@@ -58,7 +60,7 @@ async def create_job(
     """
     kind = _supported_kind(request, backend, settings)
     check_prompt(request.prompt, settings.imagine_blocked_terms)
-    images = input_images(request, kind)
+    images = await input_images(request, kind, fetcher)
     cost = settings.imagine_costs.get(kind, 0) * request.num_images
     if not await credits.charge(session, user.id, cost):
         log.warning("imagine.out_of_credits", cost=cost)

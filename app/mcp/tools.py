@@ -16,6 +16,7 @@ from app.imagine import service as imagine
 from app.imagine.dependencies import get_backend_info, job_queue
 from app.imagine.errors import QueueUnavailable
 from app.imagine.schemas import GenerationRequest
+from app.kit.fetch import get_fetcher
 from app.lore import service as lore
 from app.lore.embedder import get_embedder
 from app.lore.schemas import LoreMode, LoreQuery
@@ -190,8 +191,10 @@ async def start_image_generation(
     async with hub(ctx) as h:
         backend = get_backend_info(h.request())
         storage = h.app.state.storage
+        # No input images here, so the fetcher is never used.
+        fetcher = get_fetcher(h.settings)
         job = await imagine.create_job(
-            h.session, storage, h.user(), request, h.settings, backend
+            h.session, storage, h.user(), request, h.settings, backend, fetcher
         )
         # The worker can only see the job once it is committed.
         await h.session.commit()
