@@ -23,6 +23,7 @@ class Server:
     data_dir: Path
     env: dict[str, str]
     key: str
+    pid: int
 
 
 def free_port() -> int:
@@ -54,7 +55,7 @@ def running_server(
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait(base_url)
-        yield Server(base_url, data_dir, env, key)
+        yield Server(base_url, data_dir, env, key, process.pid)
     finally:
         process.terminate()
         process.wait(60)
