@@ -4,8 +4,9 @@ from fastapi import Depends, FastAPI, Request
 
 from app.config import Settings
 from app.imagine.backends.factory import BackendInfo, backend_info
+from app.imagine.errors import QueueUnavailable
 from app.imagine.queue import CeleryJobQueue, JobQueue
-from app.kit.redis import configured_redis_url
+from app.kit.redis import answers, configured_redis_url
 
 
 def job_queue(app: FastAPI) -> JobQueue:
@@ -17,7 +18,11 @@ def job_queue(app: FastAPI) -> JobQueue:
     return queue
 
 
-def get_job_queue(request: Request) -> JobQueue:
+async def get_job_queue(request: Request) -> JobQueue:
+    """The job queue for a submission, refused with a 503 before anything is
+    written or charged when its broker does not answer."""
+    if not await answers(request.app.state.redis):
+        raise QueueUnavailable()
     return job_queue(request.app)
 
 

@@ -1,6 +1,9 @@
 """Redis URLs in the two spellings our clients want, and the async client."""
 
+import asyncio
+
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from app.config import Settings
 
@@ -31,6 +34,17 @@ def configured_redis_url(settings: Settings) -> str:
 def create_redis(settings: Settings) -> "aioredis.Redis":
     url = redis_py_url(configured_redis_url(settings))
     return aioredis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+
+
+PING_SECONDS = 2.0
+
+
+async def answers(client: "aioredis.Redis") -> bool:
+    """Whether Redis answers a PING in time."""
+    try:
+        return bool(await asyncio.wait_for(client.ping(), PING_SECONDS))
+    except (RedisError, OSError):
+        return False
 
 
 WORKER_HEARTBEAT_PREFIX = "rostro:worker:"

@@ -1,6 +1,6 @@
 """The errors of the lore domain."""
 
-from app.errors import AppError
+from app.errors import AppError, ServiceUnavailable
 
 
 class NoLoreContent(AppError):
@@ -29,4 +29,12 @@ class CardItemNotDeletable(AppError):
         super().__init__(
             "This item is an entry of the project's own lorebook; edit the "
             "lorebook to remove it."
+        )
+
+
+class EmbeddingQueueUnavailable(ServiceUnavailable):
+    def __init__(self) -> None:
+        super().__init__(
+            "The job queue is unavailable, so text this large cannot be embedded "
+            "right now; nothing was stored. Try again shortly."
         )

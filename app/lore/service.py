@@ -21,11 +21,12 @@ from app.lore.embedder import (
 )
 from app.lore.errors import (
     CardItemNotDeletable,
+    EmbeddingQueueUnavailable,
     LoreItemNotFound,
     NoLoreContent,
 )
 from app.lore.keywords import Match, Rules, evaluate
-from app.lore.queue import enqueue_embedding
+from app.lore.queue import enqueue_embedding, queue_embedding
 from app.lore.ranking import Candidate
 from app.lore.repository import NewItem
 from app.lore.schemas import LoreMode, LoreQuery
@@ -75,13 +76,17 @@ async def add_items(
     drafts = _drafts(upload, name)
 
     texts = [text for draft in drafts for text in draft.embedding_texts()]
-    if len(texts) <= settings.lore_inline_passages:
+    inline = len(texts) <= settings.lore_inline_passages
+    if inline:
         vectors = list(await embed_documents(embedder, texts))
         new_items = _with_vectors(drafts, vectors, embedder.name)
     else:
         new_items = [NewItem(d, [None] * len(d.passages), None) for d in drafts]
-        after_commit(session, partial(enqueue_embedding, settings, owner.id))
     items = await repository.insert_items(session, owner.id, "upload", None, new_items)
+    if not inline:
+        item_ids = [item.id for item in items]
+        withdraw = partial(_queue_or_withdraw, session, settings, owner.id, item_ids)
+        after_commit(session, withdraw)
 
     log.info(
         "lore.items_added",
@@ -91,6 +96,19 @@ async def add_items(
         status=items[0].status,
     )
     return AddedBatch(items[0].batch_uuid, items, name)
+
+
+async def _queue_or_withdraw(
+    session: AsyncSession, settings: Settings, owner_id: int, item_ids: list[int]
+) -> None:
+    """Queue the upload's embedding, or take the upload back: a client told
+    that the queue is down must not find it stored."""
+    try:
+        await queue_embedding(settings, owner_id)
+    except EmbeddingQueueUnavailable:
+        await repository.delete_items(session, item_ids)
+        await session.commit()
+        raise
 
 
 def _drafts(upload: Upload, name: str) -> list[ItemDraft]:
