@@ -10,6 +10,7 @@ from app.imagine import jobs, service
 from app.imagine.backends.base import BackendUnavailable
 from app.imagine.backends.factory import BackendInfo
 from app.imagine.schemas import GenerationRequest
+from app.kit.fetch import Fetcher
 from app.media.storage import LocalStorage
 from app.models import ImagineJob, JobStatus, User
 from tests.factories import create_user
@@ -24,7 +25,7 @@ async def _job(
     caller = await create_user(session, credits=50)
     request = GenerationRequest(prompt="a fox in the snow")
     job = await service.create_job(
-        session, storage, caller.user, request, settings, INFO
+        session, storage, caller.user, request, settings, INFO, Fetcher()
     )
     await session.commit()
     return job
