@@ -37,13 +37,16 @@ def database_url(settings: Settings) -> str:
 def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
     """An engine for this process; workers pass ``pooled=False`` (one per loop)."""
     url = database_url(settings)
+    # Parameters hold user text and key digests; errors that reach the log
+    # show the statement without them.
     if not pooled:
-        return create_async_engine(url, poolclass=NullPool)
+        return create_async_engine(url, poolclass=NullPool, hide_parameters=True)
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 

@@ -139,9 +139,10 @@ def _sqlstate(exc: DBAPIError) -> str:
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     state = _sqlstate(exc)
-    if state.startswith("22"):
+    if state.startswith("22") or state == "54000":
         # A value PostgreSQL refuses (a NUL character in text, a number out of
-        # range) is bad input that validation did not catch.
+        # range, a text too long for its search vector) is bad input that
+        # validation did not catch.
         log.warning("request.data_error", sqlstate=state)
         return error_response(
             "The request contains a value that cannot be stored.", 400

