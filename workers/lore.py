@@ -4,6 +4,7 @@ import asyncio
 from typing import Any
 
 import structlog
+from celery.signals import worker_ready
 
 from app.config import get_settings
 from app.db import create_engine, create_sessionmaker
@@ -13,6 +14,9 @@ from app.lore.queue import EMBED_TASK
 from workers.celery_app import celery_app
 
 log = structlog.get_logger(__name__)
+
+RESUME_TASK = "lore.resume"
+RESUME_SECONDS = 60.0
 
 _embedder: Embedder | None = None
 
@@ -44,3 +48,34 @@ def embed_owner(self: Any, owner_id: int) -> None:
     structlog.contextvars.bind_contextvars(task_id=self.request.id)
     count = asyncio.run(_embed_owner(owner_id))
     log.info("lore.owner_embedded", owner_id=owner_id, passages=count)
+
+
+async def _resume() -> int:
+    settings = get_settings()
+    engine = create_engine(settings, pooled=False)
+    try:
+        return await indexing.resume(
+            create_sessionmaker(engine), _model, settings.lore_batch_passages
+        )
+    finally:
+        await engine.dispose()
+
+
+@celery_app.task(name=RESUME_TASK)  # type: ignore[untyped-decorator]
+def resume() -> None:
+    count = asyncio.run(_resume())
+    if count:
+        log.info("lore.pending_resumed", passages=count)
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]
+def _resume_at_start(**_: Any) -> None:
+    # A worker killed mid-item leaves it pending; the next one to start
+    # finishes it rather than wait for the beat.
+    resume.delay()
+
+
+celery_app.conf.beat_schedule = {
+    **(celery_app.conf.beat_schedule or {}),
+    RESUME_TASK: {"task": RESUME_TASK, "schedule": RESUME_SECONDS},
+}

@@ -41,6 +41,9 @@ async def embed_batch(
         session, owner_ids, embedder.name, limit
     )
     if not passages:
+        # Two jobs that wrote an item's last batches at once each missed the
+        # other's vectors; whichever comes here last sees both.
+        await repository.finish_pending(session, owner_ids, embedder.name)
         return 0
     vectors = await embed_documents(embedder, [embedding_text(p) for p in passages])
     await repository.store_vectors(
@@ -75,6 +78,31 @@ async def embed_all(
         async with sessions() as session, session.begin():
             await repository.fail_items(session, owner_ids, _reason(error))
         raise
+
+
+async def resume(
+    sessions: async_sessionmaker[AsyncSession],
+    load: Callable[[], Embedder],
+    batch_size: int,
+) -> int:
+    """Embed what pending items lack, whichever job was meant to: the message
+    of a worker killed mid-item comes back only after the broker's visibility
+    timeout, and one that could not be sent never does. Embedding twice is
+    harmless: each job takes the passages no other one holds. The model is
+    loaded only when something is pending."""
+    async with sessions() as session:
+        owners = await repository.pending_owners(session)
+    if not owners:
+        return 0
+    embedder = load()
+    done = 0
+    for owner_id in owners:
+        try:
+            done += await embed_all(sessions, embedder, [owner_id], batch_size)
+        except Exception:
+            # Logged, and that owner's items failed; the others go on.
+            continue
+    return done
 
 
 def _reason(error: Exception) -> str:

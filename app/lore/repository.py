@@ -258,6 +258,21 @@ async def finish_items(
     )
 
 
+async def finish_pending(
+    session: AsyncSession, owner_ids: Sequence[int] | None, model: str
+) -> None:
+    """`finish_items` for every pending item of these owners (all if None)."""
+    stmt = select(LoreItem.id).where(LoreItem.status == "pending")
+    if owner_ids is not None:
+        stmt = stmt.where(LoreItem.owner_id.in_(owner_ids))
+    await finish_items(session, list(await session.scalars(stmt)), model)
+
+
+async def pending_owners(session: AsyncSession) -> list[int]:
+    stmt = select(LoreItem.owner_id).where(LoreItem.status == "pending").distinct()
+    return list(await session.scalars(stmt))
+
+
 async def fail_items(
     session: AsyncSession, owner_ids: Sequence[int] | None, reason: str
 ) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cards import LorebookEntry
 from app.config import Settings
-from app.lore import indexing, service
+from app.lore import indexing, repository, service
 from app.lore.embedder import Vectors, load_embedder
 from app.lore.schemas import LoreQuery
 from app.lore.service import Upload
@@ -151,3 +151,44 @@ class TestEmbedJob:
 
         assert await statuses(session, book.id) == ["ready"]
         assert found[0].content == "Salt is money here."
+
+
+class TestResume:
+    async def test_a_half_embedded_item_is_finished(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        owner, item = await pending_upload(session, settings, monkeypatch)
+        embedder = load_embedder(settings)
+        await indexing.embed_batch(session, embedder, [owner], limit=2)
+        sessions: Any = SharedSessions(session)
+
+        done = await indexing.resume(sessions, lambda: embedder, batch_size=4)
+
+        assert done >= item.n_passages - 2
+        assert await statuses(session, owner) == ["ready"]
+
+    async def test_items_whose_vectors_are_all_written_are_made_ready(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        owner, item = await pending_upload(session, settings, monkeypatch)
+        embedder = load_embedder(settings)
+        # What two jobs leave when each wrote an item's last batches unaware
+        # of the other's: every vector, and the item still pending.
+        ids = list(
+            await session.scalars(
+                select(LorePassage.id).where(LorePassage.item_id == item.id)
+            )
+        )
+        vectors = embedder.embed_documents(["x"] * len(ids))
+        await repository.store_vectors(session, ids, vectors, embedder.name)
+
+        done = await indexing.embed_batch(session, embedder, [owner], limit=8)
+
+        assert done == 0
+        assert await statuses(session, owner) == ["ready"]

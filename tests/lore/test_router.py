@@ -3,10 +3,12 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from kombu.exceptions import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cards import Lorebook, LorebookEntry
 from app.config import Settings
+from app.lore import queue
 from app.media.storage import LocalStorage
 from app.projects import service as projects
 from app.projects.definitions import store_lorebook
@@ -176,6 +178,28 @@ class TestAddItem:
 
         assert response.json()["status"] == "pending"
         assert found.json()["results"] == []
+
+    async def test_large_upload_with_the_queue_down_is_503_and_not_kept(
+        self,
+        client: AsyncClient,
+        session: AsyncSession,
+        settings: Settings,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setattr(settings, "lore_inline_passages", 0)
+        monkeypatch.setattr(queue, "_send", refuse_connection)
+        alice = await create_user(session)
+        book = await create_project(session, alice, kind="lorebooks")
+
+        response = await add_text(client, alice.headers, book.id, "Lost text.")
+
+        assert response.status_code == 503
+        assert error_shape(response)
+        assert await items_of(client, book.id, headers=alice.headers) == []
+
+
+def refuse_connection(broker_url: str, owner_id: int) -> None:
+    raise OperationalError("Error 111 connecting to the broker. Connection refused.")
 
 
 class TestAddItemRefused:
