@@ -5,7 +5,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from starlette.datastructures import Headers
 
 from app.auth.keys import hash_key
@@ -16,6 +16,13 @@ from app.models import ApiKey, User
 # How stale `last_used_at` may get before a request refreshes it; refreshing on
 # every request would turn each read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+# Built once: every request with a key runs it.
+KEY_LOOKUP = (
+    select(ApiKey, User)
+    .join(User, User.id == ApiKey.user_id)
+    .where(ApiKey.key_hash == bindparam("digest"), ApiKey.revoked_at.is_(None))
+)
 
 
 def key_from_headers(headers: Headers) -> str | None:
@@ -41,13 +48,7 @@ async def authenticate(request: Request, session: SessionDep) -> User | None:
     if key is None:
         return None
 
-    row = (
-        await session.execute(
-            select(ApiKey, User)
-            .join(User, User.id == ApiKey.user_id)
-            .where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
-        )
-    ).first()
+    row = (await session.execute(KEY_LOOKUP, {"digest": hash_key(key)})).first()
     if row is None:
         raise Unauthorized("Invalid or revoked API key.")
 
