@@ -1,6 +1,7 @@
 """``rostro serve``, ``rostro worker`` and ``rostro migrate``."""
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from workers.runner import run_job
 log = structlog.get_logger(__name__)
 
 WORKER_STOP_SECONDS = 30
+PR_SET_PDEATHSIG = 1
 
 
 def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -50,6 +52,21 @@ def _worker_command(concurrency: int, beat: bool) -> list[str]:
     ]  # fmt: skip
     # The periodic jobs (trending scores, tag counts, ...) need one beat.
     return [*command, "--beat"] if beat else command
+
+
+def _stop_with_parent() -> None:
+    # Run in the worker before exec: Linux sends it SIGTERM (a warm shutdown)
+    # when `rostro serve` dies, even by SIGKILL, rather than leave it orphaned
+    # beside the worker of the next start.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _start_worker(concurrency: int) -> subprocess.Popen[bytes]:
+    linux = sys.platform == "linux"
+    return subprocess.Popen(
+        _worker_command(concurrency, beat=True),
+        preexec_fn=_stop_with_parent if linux else None,
+    )
 
 
 def _stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -91,9 +108,7 @@ def serve(
             log.info("serve.migrated")
             run_job(stats.refresh)
             if not no_worker:
-                worker_process = subprocess.Popen(
-                    _worker_command(settings.worker_concurrency, beat=True)
-                )
+                worker_process = _start_worker(settings.worker_concurrency)
                 stack.callback(_stop_process, worker_process)
             uvicorn.run(
                 "app.main:create_app",

