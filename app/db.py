@@ -1,7 +1,7 @@
 """Engine and session factories, and the per-request session dependency."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import (
@@ -37,16 +37,27 @@ def database_url(settings: Settings) -> str:
 def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
     """An engine for this process; workers pass ``pooled=False`` (one per loop)."""
     url = database_url(settings)
-    # Parameters hold user text and key digests; errors that reach the log
-    # show the statement without them.
+    # Lore's nearest-neighbour queries read these on every connection instead
+    # of setting them per transaction (a round trip per query). Iterative
+    # scans keep walking the graph when the owner filter drops candidates.
+    server_settings = {
+        "hnsw.ef_search": str(settings.lore_ef_search),
+        "hnsw.iterative_scan": "relaxed_order",
+    }
+    options: dict[str, Any] = {
+        "connect_args": {"server_settings": server_settings},
+        # Parameters hold user text and key digests; errors that reach the
+        # log show the statement without them.
+        "hide_parameters": True,
+    }
     if not pooled:
-        return create_async_engine(url, poolclass=NullPool, hide_parameters=True)
+        return create_async_engine(url, poolclass=NullPool, **options)
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
-        hide_parameters=True,
+        **options,
     )
 
 

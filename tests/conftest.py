@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.config import Settings, get_settings
-from app.db import async_url, get_session, run_after_commit
+from app.db import async_url, create_engine, get_session, run_after_commit
 from app.embedded import start_postgres, start_redis
 from app.kit.redis import create_redis
 from app.main import create_app
@@ -72,8 +72,7 @@ def settings(
 
 @pytest.fixture(scope="session")
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    assert settings.database_url is not None
-    engine = create_async_engine(settings.database_url.get_secret_value())
+    engine = create_engine(settings)  # as the app makes it: the same settings
     yield engine
     await engine.dispose()
 

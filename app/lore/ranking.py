@@ -43,14 +43,12 @@ class Candidate:
         return "; ".join(self.reasons)
 
 
-def from_passages(
-    hits: Iterable[PassageHit], items: Mapping[int, LoreItem]
-) -> list[Candidate]:
+def from_passages(hits: Iterable[PassageHit]) -> list[Candidate]:
     """Semantic candidates, best first; an entry keeps its best passage."""
     seen: set[int] = set()
     out: list[Candidate] = []
     for hit in hits:
-        item = items[hit.item_id]
+        item = hit.item
         if item.kind == "entry":
             if item.id in seen:
                 continue

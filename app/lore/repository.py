@@ -298,7 +298,7 @@ async def retry_failed(session: AsyncSession) -> int:
 @dataclass
 class PassageHit:
     passage_uuid: UUID
-    item_id: int
+    item: LoreItem
     content: str
     similarity: float
 
@@ -311,21 +311,19 @@ async def nearest_passages(
     limit: int,
     ef_search: int,
 ) -> list[PassageHit]:
-    """The passages nearest to `vector` by cosine, through the HNSW index."""
-    # Local to the transaction. Iterative scans keep walking the graph when
-    # the owner filter drops candidates, instead of returning too few rows.
-    await session.execute(
-        text(
-            "SELECT set_config('hnsw.ef_search', :ef, true),"
-            " set_config('hnsw.iterative_scan', 'relaxed_order', true)"
-        ),
-        {"ef": str(max(ef_search, limit))},
-    )
+    """The passages nearest to `vector` by cosine, through the HNSW index
+    (searched as the connection's settings say, see `app.db.create_engine`),
+    with their items."""
+    if limit > ef_search:
+        # Local to the transaction: the graph search must keep `limit` rows.
+        await session.execute(
+            text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(limit)}
+        )
     distance = LorePassage.embedding.cosine_distance(vector)
     stmt = (
         select(
             LorePassage.uuid,
-            LorePassage.item_id,
+            LoreItem,
             LorePassage.content,
             distance.label("distance"),
         )
@@ -340,7 +338,7 @@ async def nearest_passages(
         .limit(limit)
     )
     hits = [
-        PassageHit(row.uuid, row.item_id, row.content, 1.0 - float(row.distance))
+        PassageHit(row.uuid, row.LoreItem, row.content, 1.0 - float(row.distance))
         for row in await session.execute(stmt)
     ]
     # relaxed_order may return rows slightly out of order.
@@ -363,11 +361,6 @@ async def keyword_candidates(
         LoreItem.enabled,
         or_(LoreItem.constant, LoreItem.use_regex, plain_hit, regex_key),
     )
-    return list((await session.scalars(stmt)).all())
-
-
-async def items_by_id(session: AsyncSession, item_ids: Sequence[int]) -> list[LoreItem]:
-    stmt = select(LoreItem).where(LoreItem.id.in_(item_ids))
     return list((await session.scalars(stmt)).all())
 
 

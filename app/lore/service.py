@@ -1,6 +1,7 @@
 """Lore: adding items, indexing projects' own lorebooks, and answering queries."""
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from functools import partial
 from uuid import UUID
@@ -234,13 +235,25 @@ async def search(
     query: LoreQuery,
 ) -> list[Candidate]:
     """The lore that matters for a text, best first."""
-    owners = await readable_owners(session, query.owner_ids, caller)
-    await indexing.catch_up(session, embedder, owners, settings.lore_inline_passages)
+    # The query's embedding (a model run in a thread) overlaps the access
+    # checks and the catch-up, which wait on the database.
+    vector: asyncio.Task[Vectors] | None = None
+    if query.mode != LoreMode.keyword:
+        vector = asyncio.create_task(embed_query(embedder, embedded_query(query)))
+    try:
+        owners = await readable_owners(session, query.owner_ids, caller)
+        await indexing.catch_up(
+            session, embedder, owners, settings.lore_inline_passages
+        )
+    except BaseException:
+        if vector is not None:
+            vector.cancel()
+        raise
 
     semantic: list[Candidate] = []
     keyword: list[Candidate] = []
-    if query.mode != LoreMode.keyword:
-        semantic = await _semantic(session, settings, embedder, owners, query)
+    if vector is not None:
+        semantic = await _semantic(session, settings, embedder, owners, query, vector)
     if query.mode != LoreMode.semantic:
         keyword = await _keyword(session, owners, scan_text(query))
     if query.mode == LoreMode.hybrid:
@@ -254,16 +267,16 @@ async def _semantic(
     embedder: Embedder,
     owners: list[int],
     query: LoreQuery,
+    embedding: Awaitable[Vectors],
 ) -> list[Candidate]:
-    vector = await embed_query(embedder, embedded_query(query))
+    vector = await embedding
     limit = min(query.first * 4, MAX_SEMANTIC_CANDIDATES)
     hits = await repository.nearest_passages(
         session, owners, vector, embedder.name, limit, settings.lore_ef_search
     )
     if query.min_score is not None:
         hits = [hit for hit in hits if hit.similarity >= query.min_score]
-    items = await repository.items_by_id(session, list({h.item_id for h in hits}))
-    return ranking.from_passages(hits, {item.id: item for item in items})
+    return ranking.from_passages(hits)
 
 
 async def _keyword(
