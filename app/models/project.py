@@ -130,8 +130,9 @@ class Project(TimestampMixin, Base):
     last_activity_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     # Search: the definition's words (weight D) are set at each definition write;
-    # the whole vector follows name, tagline and description by itself.
-    definition_tsv: Mapped[Any | None] = mapped_column(TSVECTOR)
+    # the whole vector follows name, tagline and description by itself. The
+    # vectors are for SQL alone: deferred, never loaded with a project.
+    definition_tsv: Mapped[Any | None] = mapped_column(TSVECTOR, deferred=True)
     # Name, tagline and description: small, so ranking reads little.
     rank_vector: Mapped[Any] = mapped_column(
         TSVECTOR,
@@ -142,6 +143,7 @@ class Project(TimestampMixin, Base):
             ),
             persisted=True,
         ),
+        deferred=True,
     )
     search_vector: Mapped[Any] = mapped_column(
         TSVECTOR,
@@ -153,6 +155,7 @@ class Project(TimestampMixin, Base):
             + " || coalesce(definition_tsv, ''::tsvector)",
             persisted=True,
         ),
+        deferred=True,
     )
     # Lower-cased tag names, kept beside project_tags for array filters.
     tag_keys: Mapped[list[str]] = mapped_column(
