@@ -132,13 +132,21 @@ async def has_card_items(session: AsyncSession, owner_id: int) -> bool:
     return bool(await session.scalar(stmt))
 
 
-async def list_items(session: AsyncSession, owner_ids: Sequence[int]) -> list[LoreItem]:
+async def list_items(
+    session: AsyncSession, owner_ids: Sequence[int], offset: int, limit: int
+) -> tuple[list[LoreItem], int]:
+    """One page of the owners' items in a stable order, and their number."""
+    owned = LoreItem.owner_id.in_(owner_ids)
     stmt = (
         select(LoreItem)
-        .where(LoreItem.owner_id.in_(owner_ids))
+        .where(owned)
         .order_by(LoreItem.owner_id, LoreItem.id)
+        .offset(offset)
+        .limit(limit)
     )
-    return list((await session.scalars(stmt)).all())
+    items = list((await session.scalars(stmt)).all())
+    total = await session.scalar(select(func.count()).where(owned))
+    return items, int(total or 0)
 
 
 async def items_named(

@@ -12,6 +12,8 @@ from app.lore.embedder import EmbedderDep
 from app.lore.errors import TooManyOwners
 from app.lore.ranking import Candidate
 from app.lore.schemas import (
+    DEFAULT_ITEMS_PAGE,
+    MAX_ITEMS_PAGE,
     MAX_OWNERS,
     AddedItem,
     LoreFetch,
@@ -71,6 +73,8 @@ async def list_lore_items(
     caller: OptionalUser,
     owner_ids: Annotated[list[DbId] | None, Query()] = None,
     body: Annotated[LoreFetch | None, Body()] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    first: Annotated[int, Query(ge=1, le=MAX_ITEMS_PAGE)] = DEFAULT_ITEMS_PAGE,
 ) -> LoreItems:
     """Get unstructured items for these owners."""
     # Compat: the specification sends a JSON body with GET, which many HTTP
@@ -82,8 +86,15 @@ async def list_lore_items(
         raise TooManyOwners("Give `owner_ids`, in a JSON body or as query parameters.")
     if len(wanted) > MAX_OWNERS:
         raise TooManyOwners(f"At most {MAX_OWNERS} owner ids at once.")
-    items = await service.list_items(session, wanted, caller)
-    return LoreItems(items=[_item(item) for item in items])
+    offset = (page - 1) * first
+    items, total = await service.list_items(session, wanted, caller, offset, first)
+    return LoreItems(
+        items=[_item(item) for item in items],
+        count=total,
+        page=page,
+        first=first,
+        has_more=offset + len(items) < total,
+    )
 
 
 @router.delete("/lore/{owner_id}/item/{uuid}")

@@ -8,6 +8,9 @@ from pydantic import BaseModel, Field, model_validator
 from app.kit.schemas import DbId, Schema, Success
 
 MAX_OWNERS = 100
+# /lore/items pages: a 20 MB lorebook has tens of thousands of entries.
+DEFAULT_ITEMS_PAGE = 200
+MAX_ITEMS_PAGE = 1000
 MAX_QUERY_CHARS = 20_000
 MAX_MESSAGES = 200
 
@@ -92,6 +95,10 @@ class LoreItemRead(BaseModel):
 
 class LoreItems(BaseModel):
     items: list[LoreItemRead]
+    count: int = Field(description="Items of these owners in all pages.")
+    page: int
+    first: int
+    has_more: bool
 
 
 class AddedItem(BaseModel):

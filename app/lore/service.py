@@ -207,10 +207,14 @@ async def readable_owners(
 
 
 async def list_items(
-    session: AsyncSession, owner_ids: list[int], caller: User | None
-) -> list[LoreItem]:
+    session: AsyncSession,
+    owner_ids: list[int],
+    caller: User | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[LoreItem], int]:
     owners = await readable_owners(session, owner_ids, caller)
-    return await repository.list_items(session, owners)
+    return await repository.list_items(session, owners, offset, limit)
 
 
 async def delete_items(

@@ -345,6 +345,49 @@ class TestListItems:
         assert theirs.status_code == anonymous.status_code == 404
         assert error_shape(theirs)
 
+    async def test_pages_walk_every_item_once(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session)
+        book = await create_project(session, alice, kind="lorebooks")
+        entries = [entry_body(keys=[f"k{n}"], content=f"Entry {n}.") for n in range(7)]
+        document = json.dumps(lorebook_v3(*entries)).encode()
+        await client.post(
+            "/lore/item",
+            data={"owner_id": str(book.id)},
+            files={"file": ("book.json", document)},
+            headers=alice.headers,
+        )
+
+        pages = [
+            (
+                await client.get(
+                    "/lore/items",
+                    params={"owner_ids": book.id, "first": 3, "page": page},
+                )
+            ).json()
+            for page in (1, 2, 3)
+        ]
+
+        contents = [i["content"] for page in pages for i in page["items"]]
+        assert contents == [f"Entry {n}." for n in range(7)]
+        assert [len(page["items"]) for page in pages] == [3, 3, 1]
+        assert [page["has_more"] for page in pages] == [True, True, False]
+        assert {page["count"] for page in pages} == {7}
+
+    @pytest.mark.parametrize("params", [{"first": 0}, {"first": 1001}, {"page": 0}])
+    async def test_page_limits(
+        self, client: AsyncClient, session: AsyncSession, params: dict[str, int]
+    ) -> None:
+        alice = await create_user(session)
+        book = await create_project(session, alice, kind="lorebooks")
+
+        response = await client.get(
+            "/lore/items", params={"owner_ids": book.id, **params}
+        )
+
+        assert response.status_code == 422
+
     async def test_no_owner_ids(self, client: AsyncClient) -> None:
         response = await client.get("/lore/items")
 
