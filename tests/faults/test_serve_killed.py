@@ -100,10 +100,10 @@ class Outcome:
 
 
 def _kill_serve(serve: Rostro, data_dir: Path) -> None:
+    """The service's process alone: its worker should stop with it, the
+    servers it started run on."""
     os.kill(serve.pid, signal.SIGKILL)
     serve.process.wait()
-    # Its worker stops with it; the servers it started run on.
-    wait_until(lambda: not in_groups(serve), 60, "its worker ran on")
 
 
 def _power_loss(serve: Rostro, data_dir: Path) -> None:
@@ -141,6 +141,7 @@ def _write_kill_restart(data_dir: Path, kill: Kill) -> Outcome:
                 "too few writes",
             )
             kill(first, data_dir)
+        wait_until(lambda: not in_groups(first), 60, "its worker ran on")
         survivors = embedded_servers(data_dir)
 
         second = Rostro(env, "serve", "--no-worker")
