@@ -33,11 +33,13 @@ class SearchPage:
     previous_cursor: str | None
 
 
-def filtered(query: SearchQuery, caller: User | None) -> Select[Any]:
+def filtered(
+    query: SearchQuery, caller: User | None, blocks: filters.Blocks | None = None
+) -> Select[Any]:
     """The ids of every project the query matches, unsorted."""
     stmt: Select[Any] = select(Project.id)
     stmt = filters.apply_kind_and_forks(stmt, query)
-    stmt = filters.apply_ownership(stmt, query, caller)
+    stmt = filters.apply_ownership(stmt, query, caller, blocks or filters.Blocks())
     stmt = filters.apply_content_flags(stmt, query)
     stmt = filters.apply_tags(stmt, query)
     stmt = filters.apply_text(stmt, query)
@@ -52,7 +54,7 @@ async def search(
     first = min(query.first, MAX_FIRST)
     sort = effective_sort(query, caller)
     cursor = Cursor.decode(query.cursor) if query.cursor else None
-    base = filtered(query, caller)
+    base = filtered(query, caller, await filters.load_blocks(session, caller))
     key = sort_key(query, sort)
 
     stmt = base.add_columns(key.label("sort_value"))
