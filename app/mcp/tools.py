@@ -17,6 +17,7 @@ from app.imagine.dependencies import get_backend_info, job_queue
 from app.imagine.errors import QueueUnavailable
 from app.imagine.schemas import GenerationRequest
 from app.kit.fetch import get_fetcher
+from app.kit.redis import answers
 from app.lore import service as lore
 from app.lore.embedder import get_embedder
 from app.lore.schemas import LoreMode, LoreQuery
@@ -189,6 +190,9 @@ async def start_image_generation(
         num_images=num_images,
     )
     async with hub(ctx) as h:
+        if not await answers(h.app.state.redis):
+            # Refused before anything is written or charged, as over HTTP.
+            raise ToolError("The image queue is unavailable; try again later.")
         backend = get_backend_info(h.request())
         storage = h.app.state.storage
         # No input images here, so the fetcher is never used.

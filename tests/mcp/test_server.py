@@ -7,10 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from fastapi import FastAPI
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.cards import LorebookEntry
@@ -202,10 +204,32 @@ class TestTools:
         assert fetched["is_done"] is True
         assert fetched["image_urls"][0].endswith("/media/imagine/x/0.png")
 
+    async def test_image_generation_refused_while_redis_is_down(
+        self, connect: Connect, live: Live, alice: Caller, session: AsyncSession
+    ) -> None:
+        working = live.app.state.redis
+        # Nothing listens on the discard port: every command fails at once.
+        live.app.state.redis = aioredis.from_url(
+            "redis://127.0.0.1:9/0", socket_connect_timeout=1
+        )
+        try:
+            async with connect(alice.key) as client:
+                refused = await client.call_tool(
+                    "start_image_generation", {"prompt": "a ferry at dusk"}
+                )
+        finally:
+            await live.app.state.redis.aclose()
+            live.app.state.redis = working
+
+        jobs = (await session.execute(select(func.count(ImagineJob.id)))).scalar_one()
+        await session.refresh(alice.user)
+        assert refused.is_error is True
+        assert "unavailable" in refused.content[0].text  # type: ignore[union-attr]
+        assert jobs == 0
+        assert alice.user.credits == 100
+
 
 def _job(uuid: str) -> Any:
-    from sqlalchemy import select
-
     return select(ImagineJob).where(ImagineJob.uuid == uuid)
 
 
