@@ -66,6 +66,7 @@ class Project(TimestampMixin, Base):
             "nsfw",
             "nsfl",
             "n_tokens",
+            postgresql_include=["language"],
             postgresql_where=text("visibility = 'public' AND forked_from_id IS NULL"),
         ),
     )

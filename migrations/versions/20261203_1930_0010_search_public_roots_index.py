@@ -22,6 +22,7 @@ def upgrade() -> None:
         "ix_projects_public_roots",
         "projects",
         ["kind", "nsfw", "nsfl", "n_tokens"],
+        postgresql_include=["language"],
         postgresql_where="visibility = 'public' AND forked_from_id IS NULL",
     )
 
