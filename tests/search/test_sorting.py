@@ -361,3 +361,21 @@ class TestTagList:
         assert elf["title"] == "Elf"
         assert elf["is_nsfw"] is False
         assert elf["followers_count"] >= 0
+
+    async def test_pages_carry_the_total(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session)
+        await create_project(session, alice, topics=["Elf", "Magic", "Sea"])
+        await create_project(session, alice, topics=["Elf", "Magic"])
+        await create_project(session, alice, topics=["Elf"])
+        await stats.refresh(session)
+
+        second = (await client.post("/tags", json={"first": 1, "page": 2})).json()
+        past = (await client.post("/tags", json={"first": 1, "page": 9})).json()
+        none = (await client.post("/tags", json={"search": "zz"})).json()
+
+        assert [t["name"] for t in second["tags"]] == ["Magic"]
+        assert (second["count"], second["page"]) == (3, 2)
+        assert (past["tags"], past["count"]) == ([], 3)
+        assert (none["tags"], none["count"]) == ([], 0)
