@@ -89,7 +89,7 @@ async def search_projects(
     )
     async with hub(ctx) as h:
         page = await search.search(h.session, query, h.caller)
-        found = await summaries(h, page.projects)
+        found = await summaries(h, await search.load_projects(h.session, page.ids))
     total = page.total if page.total is not None else len(found)
     return SearchResults(count=total, cursor=page.cursor, projects=found)
 

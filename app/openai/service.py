@@ -187,8 +187,9 @@ async def list_models(
         min_tokens=0,
     )
     page = await search.search(session, query, caller)
-    creators = await _usernames(session, {p.creator_id for p in page.projects})
-    characters = [_character_model(p, creators[p.creator_id]) for p in page.projects]
+    projects = await search.load_projects(session, page.ids)
+    creators = await _usernames(session, {p.creator_id for p in projects})
+    characters = [_character_model(p, creators[p.creator_id]) for p in projects]
     return ModelList(
         data=base + characters,
         has_more=page.cursor is not None,

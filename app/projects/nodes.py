@@ -1,19 +1,20 @@
 """Project nodes: the shape clients read for a project, built in batches."""
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import aliased, defer
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.cards import lorebook_to_character_book, to_hosted_definition
 from app.kit.urls import media_url
-from app.models import LorebookLink, Project, User
-from app.projects.access import CHARACTERS, LOREBOOKS, can_read
+from app.models import LorebookLink, Project, ProjectTag, Tag, User
+from app.projects.access import CHARACTERS, LOREBOOKS
 from app.projects.definitions import load_character, load_lorebook
 from app.projects.schemas import Label, ProjectNode
 from app.tags import service as tags
@@ -50,6 +51,43 @@ def card_path(project: Project, creator: str) -> str:
     return f"/api/characters/{creator}/{project.slug}/card.png"
 
 
+@dataclass(frozen=True)
+class _Extras:
+    creator: str
+    tag_names: list[str]
+    lorebooks: list[int]
+
+
+def _extra_columns(caller: User | None) -> tuple[Any, Any, Any]:
+    """A project's creator name, tag names and the linked lorebooks the caller
+    may read, as correlated subqueries: one round trip for any batch."""
+    creator = (
+        select(User.username).where(User.id == Project.creator_id).scalar_subquery()
+    )
+    tag_names = (
+        select(func.array_agg(aggregate_order_by(Tag.name, Tag.key)))
+        .join(ProjectTag, ProjectTag.tag_id == Tag.id)
+        .where(ProjectTag.project_id == Project.id)
+        .scalar_subquery()
+    )
+    book = aliased(Project)
+    readable = book.visibility != "private"
+    if caller is not None:
+        readable = or_(readable, book.creator_id == caller.id)
+    linked = (
+        select(func.array_agg(aggregate_order_by(book.id, book.id)))
+        .join(LorebookLink, LorebookLink.lorebook_id == book.id)
+        .where(LorebookLink.character_id == Project.id, readable)
+        .scalar_subquery()
+    )
+    return creator, tag_names, linked
+
+
+def _extras(row: Any) -> _Extras:
+    creator, tag_names, linked = row[-3:]
+    return _Extras(creator, tag_names or [], linked or [])
+
+
 async def build_nodes(
     session: AsyncSession,
     projects: Sequence[Project],
@@ -58,22 +96,34 @@ async def build_nodes(
     base_url: str,
     full: bool = False,
 ) -> list[ProjectNode]:
-    """Nodes for projects the caller may see, with three queries whatever
-    their number."""
-    ids = [p.id for p in projects]
-    creators = await _creator_names(session, {p.creator_id for p in projects})
-    tag_names = await tags.names_by_project(session, ids)
-    linked = await _linked_lorebooks(session, ids, caller)
+    """Nodes for projects the caller may see, with one query whatever their
+    number."""
+    if not projects:
+        return []
+    stmt = select(Project.id, *_extra_columns(caller)).where(
+        Project.id.in_([p.id for p in projects])
+    )
+    extras = {row[0]: _extras(row) for row in await session.execute(stmt)}
+    return [_node(p, extras[p.id], base_url, full) for p in projects]
+
+
+async def load_nodes(
+    session: AsyncSession, ids: Sequence[int], *, caller: User | None, base_url: str
+) -> list[ProjectNode]:
+    """(Non-full) nodes of the projects with these ids, in their order, read
+    with their creators, tags and lorebooks in one query."""
+    if not ids:
+        return []
+    stmt = (
+        select(Project, *_extra_columns(caller))
+        .where(Project.id.in_(ids))
+        .options(*node_only())
+    )
+    found = {row[0].id: row for row in await session.execute(stmt)}
     return [
-        _node(
-            project,
-            creators[project.creator_id],
-            tag_names.get(project.id, []),
-            linked.get(project.id, []),
-            base_url,
-            full,
-        )
-        for project in projects
+        _node(found[i][0], _extras(found[i]), base_url, False)
+        for i in ids
+        if i in found
     ]
 
 
@@ -91,39 +141,8 @@ async def build_node(
     return nodes[0]
 
 
-async def _creator_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(User.id, User.username).where(User.id.in_(ids)))
-    return {row[0]: row[1] for row in rows}
-
-
-async def _linked_lorebooks(
-    session: AsyncSession, ids: list[int], caller: User | None
-) -> dict[int, list[int]]:
-    if not ids:
-        return {}
-    stmt = (
-        select(LorebookLink.character_id, Project)
-        .join(Project, Project.id == LorebookLink.lorebook_id)
-        .where(LorebookLink.character_id.in_(ids))
-        .order_by(LorebookLink.character_id, Project.id)
-    )
-    found: dict[int, list[int]] = defaultdict(list)
-    for character_id, lorebook in await session.execute(stmt):
-        if can_read(lorebook, caller):
-            found[character_id].append(lorebook.id)
-    return found
-
-
-def _node(
-    project: Project,
-    creator: str,
-    tag_names: list[str],
-    lorebooks: list[int],
-    base_url: str,
-    full: bool,
-) -> ProjectNode:
+def _node(project: Project, extras: _Extras, base_url: str, full: bool) -> ProjectNode:
+    creator, lorebooks = extras.creator, extras.lorebooks
     rating = project.rating_sum / project.n_ratings if project.n_ratings else 0.0
     avatar_url = media_url(base_url, project.avatar_key)
     max_res_url = (
@@ -142,7 +161,7 @@ def _node(
         creator=creator,
         description=project.description,
         tagline=project.tagline,
-        topics=tags.topics(project, tag_names),
+        topics=tags.topics(project, extras.tag_names),
         starCount=project.n_downloads,
         n_downloads=project.n_downloads,
         n_favorites=project.n_favorites,

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Body, Query, Request
 from app.auth.dependencies import OptionalUser
 from app.db import SessionDep
 from app.kit.urls import base_url, media_url
-from app.projects.nodes import build_nodes, full_path
+from app.projects.nodes import full_path, load_nodes
 from app.search import service, tags
 from app.search.schemas import (
     LegacySearchResponse,
@@ -30,8 +30,8 @@ async def _search(
     request: Request, session: SessionDep, caller: OptionalUser, query: SearchQuery
 ) -> tuple[service.SearchPage, list[object]]:
     page = await service.search(session, query, caller)
-    nodes = await build_nodes(
-        session, page.projects, caller=caller, base_url=base_url(request)
+    nodes = await load_nodes(
+        session, page.ids, caller=caller, base_url=base_url(request)
     )
     return page, [node.model_dump(mode="json") for node in nodes]
 

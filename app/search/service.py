@@ -26,7 +26,7 @@ MAX_FIRST = 500
 
 @dataclass(frozen=True)
 class SearchPage:
-    projects: list[Project]
+    ids: list[int]
     total: int | None
     page: int
     cursor: str | None
@@ -67,16 +67,18 @@ async def search(
         offset = cursor.offset
     rows = (await session.execute(stmt.offset(offset).limit(first))).all()
 
-    # The sort runs on ids and keys only; whole rows are read for one page.
-    projects = await _load(session, [row[0] for row in rows])
+    # The sort runs on ids and keys only: callers read whole rows for one page.
     total = await count(session, base) if query.count else None
     next_cursor = None
     if len(rows) == first:
         next_cursor = _next(rows[-1], query, sort, offset + first, seed)
-    return SearchPage(projects, total, query.page, next_cursor, query.cursor)
+    return SearchPage(
+        [row[0] for row in rows], total, query.page, next_cursor, query.cursor
+    )
 
 
-async def _load(session: AsyncSession, ids: list[int]) -> list[Project]:
+async def load_projects(session: AsyncSession, ids: list[int]) -> list[Project]:
+    """The projects of a page, in its order, without their definitions."""
     if not ids:
         return []
     stmt = select(Project).where(Project.id.in_(ids)).options(*node_only())

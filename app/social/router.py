@@ -7,7 +7,7 @@ from app.db import SessionDep
 from app.kit.schemas import Success, success
 from app.kit.urls import base_url
 from app.models import CreatorStats, User
-from app.projects.nodes import build_nodes
+from app.projects.nodes import build_nodes, load_nodes
 from app.social import leaderboard, service, timeline
 from app.social.schemas import (
     FollowersPage,
@@ -196,8 +196,8 @@ async def get_timeline(
     )  # fmt: skip
     found = await timeline.timeline(session, user, query)
 
-    nodes = await build_nodes(
-        session, found.projects, caller=user, base_url=base_url(request)
+    nodes = await load_nodes(
+        session, found.ids, caller=user, base_url=base_url(request)
     )
     return TimelinePage(
         items=nodes,

@@ -10,9 +10,11 @@ A total (`count=true`) does read every matching row.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     func,
     or_,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import UnaryExpression
 
 from app.kit.cursor import decode_cursor, encode_cursor
@@ -33,7 +36,6 @@ from app.models import (
     UserBlock,
     UserFollow,
 )
-from app.projects.nodes import node_only
 from app.social.errors import InvalidCursor
 
 
@@ -76,6 +78,7 @@ class Circle:
     """What the caller follows and blocks, read once per page so that the
     planner sees the values (a tag's frequency decides the best plan)."""
 
+    followed_creators: list[int]
     followed_tags: list[str]
     blocked_users: list[int]
     blocked_tags: list[str]
@@ -83,7 +86,7 @@ class Circle:
 
 @dataclass
 class TimelinePage:
-    projects: list[Project]
+    ids: list[int]
     count: int
     next: Keyset | None
 
@@ -95,28 +98,27 @@ async def timeline(
     `ascending`), continuing after `query.after` when given."""
     offset = 0 if query.after else (query.page - 1) * query.first
     circle = await _circle(session, caller)
-    ids = await _page_ids(session, caller, circle, query, offset)
+    rows = await _page_ids(session, caller, circle, query, offset)
 
-    more = len(ids) > query.first
-    projects = await _load(session, ids[: query.first])
-    count = len(projects)
+    page = rows[: query.first]
+    count = len(page)
     if query.with_count:
         count = await _count(session, caller, circle, query)
-    last = projects[-1] if more and projects else None
-    return TimelinePage(
-        projects, count, Keyset(last.last_activity_at, last.id) if last else None
-    )
+    last = Keyset(page[-1].at, page[-1].id) if len(rows) > query.first else None
+    return TimelinePage([row.id for row in page], count, last)
 
 
 async def _circle(session: AsyncSession, caller: User) -> Circle:
-    tags = select(TagFollow.tag).where(TagFollow.user_id == caller.id)
-    users = select(UserBlock.blocked_user_id).where(UserBlock.user_id == caller.id)
-    blocked = select(TagBlock.tag).where(TagBlock.user_id == caller.id)
-    return Circle(
-        followed_tags=list((await session.execute(tags)).scalars()),
-        blocked_users=list((await session.execute(users)).scalars()),
-        blocked_tags=list((await session.execute(blocked)).scalars()),
+    def every(column: QueryableAttribute[Any], *where: ColumnElement[bool]) -> Any:
+        return func.array(select(column).where(*where).scalar_subquery())
+
+    stmt = select(
+        every(UserFollow.followed_id, UserFollow.follower_id == caller.id),
+        every(TagFollow.tag, TagFollow.user_id == caller.id),
+        every(UserBlock.blocked_user_id, UserBlock.user_id == caller.id),
+        every(TagBlock.tag, TagBlock.user_id == caller.id),
     )
+    return Circle(*(list(values) for values in (await session.execute(stmt)).one()))
 
 
 def _filters(
@@ -166,7 +168,7 @@ async def _page_ids(
     circle: Circle,
     query: TimelineQuery,
     offset: int,
-) -> list[int]:
+) -> list[Row[int, datetime]]:
     where = [*_filters(caller, circle, query), *_after(query)]
     depth = offset + query.first + 1
     followed = _followed_creators(caller).subquery()
@@ -196,17 +198,13 @@ async def _page_ids(
         if query.ascending
         else (at.desc(), project_id.desc())
     )
-    stmt = select(project_id).order_by(*order).offset(offset).limit(query.first + 1)
-    return list((await session.execute(stmt)).scalars())
-
-
-async def _load(session: AsyncSession, ids: list[int]) -> list[Project]:
-    if not ids:
-        return []
-    stmt = select(Project).where(Project.id.in_(ids)).options(*node_only())
-    found = await session.execute(stmt)
-    by_id = {project.id: project for project in found.scalars()}
-    return [by_id[i] for i in ids]
+    stmt = (
+        select(project_id.label("id"), at.label("at"))
+        .order_by(*order)
+        .offset(offset)
+        .limit(query.first + 1)
+    )
+    return list((await session.execute(stmt)).all())
 
 
 async def _count(
@@ -214,8 +212,7 @@ async def _count(
 ) -> int:
     # One scan with OR (a bitmap OR of the creator and tag indexes) counts each
     # project once, without the sort a UNION needs to drop duplicates.
-    creators = list((await session.execute(_followed_creators(caller))).scalars())
-    followed: ColumnElement[bool] = Project.creator_id.in_(creators)
+    followed: ColumnElement[bool] = Project.creator_id.in_(circle.followed_creators)
     if circle.followed_tags:
         followed = or_(followed, Project.tag_keys.overlap(circle.followed_tags))
     stmt = (
