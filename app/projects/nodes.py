@@ -58,29 +58,30 @@ class _Extras:
     lorebooks: list[int]
 
 
+# Built once: an alias made per request costs more than the query it serves.
+_CREATOR = select(User.username).where(User.id == Project.creator_id).scalar_subquery()
+_TAG_NAMES = (
+    select(func.array_agg(aggregate_order_by(Tag.name, Tag.key)))
+    .join(ProjectTag, ProjectTag.tag_id == Tag.id)
+    .where(ProjectTag.project_id == Project.id)
+    .scalar_subquery()
+)
+_BOOK = aliased(Project, name="book")
+
+
 def _extra_columns(caller: User | None) -> tuple[Any, Any, Any]:
     """A project's creator name, tag names and the linked lorebooks the caller
     may read, as correlated subqueries: one round trip for any batch."""
-    creator = (
-        select(User.username).where(User.id == Project.creator_id).scalar_subquery()
-    )
-    tag_names = (
-        select(func.array_agg(aggregate_order_by(Tag.name, Tag.key)))
-        .join(ProjectTag, ProjectTag.tag_id == Tag.id)
-        .where(ProjectTag.project_id == Project.id)
-        .scalar_subquery()
-    )
-    book = aliased(Project)
-    readable = book.visibility != "private"
+    readable = _BOOK.visibility != "private"
     if caller is not None:
-        readable = or_(readable, book.creator_id == caller.id)
+        readable = or_(readable, _BOOK.creator_id == caller.id)
     linked = (
-        select(func.array_agg(aggregate_order_by(book.id, book.id)))
-        .join(LorebookLink, LorebookLink.lorebook_id == book.id)
+        select(func.array_agg(aggregate_order_by(_BOOK.id, _BOOK.id)))
+        .join(LorebookLink, LorebookLink.lorebook_id == _BOOK.id)
         .where(LorebookLink.character_id == Project.id, readable)
         .scalar_subquery()
     )
-    return creator, tag_names, linked
+    return _CREATOR, _TAG_NAMES, linked
 
 
 def _extras(row: Any) -> _Extras:
