@@ -214,10 +214,11 @@ class Tag(Base):
 
 
 class TagCount(Base):
-    """How many public projects carry a tag, by kind and content flags.
+    """How many public projects carry a tag, for each choice of the tag list's
+    filters: a namespace (`*` for all) and whether NSFW and NSFL projects count.
 
-    Refreshed by a periodic job; listing tags with counts then reads a few
-    thousand rows instead of counting the catalogue.
+    Refreshed by a periodic job; a page of the tag list is then an index scan
+    on (namespace, with_nsfw, with_nsfl, n_projects) instead of a count.
     """
 
     __tablename__ = "tag_counts"
@@ -225,10 +226,24 @@ class TagCount(Base):
     tag_id: Mapped[int] = mapped_column(
         ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
     )
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
-    nsfw: Mapped[bool] = mapped_column(primary_key=True)
-    nsfl: Mapped[bool] = mapped_column(primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(16), primary_key=True)
+    with_nsfw: Mapped[bool] = mapped_column(primary_key=True)
+    with_nsfl: Mapped[bool] = mapped_column(primary_key=True)
     n_projects: Mapped[int]
+    # Of those, how many are NSFW and NSFL (a tag's flags are its majority's).
+    n_nsfw: Mapped[int]
+    n_nsfl: Mapped[int]
+
+    __table_args__ = (
+        Index(
+            "ix_tag_counts_listing",
+            "namespace",
+            "with_nsfw",
+            "with_nsfl",
+            "n_projects",
+            "tag_id",
+        ),
+    )
 
 
 class ProjectTag(Base):

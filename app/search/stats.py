@@ -24,15 +24,30 @@ TRENDING_SQL = text(
     """
 )
 
+# Public projects by tag, kind and flags, then summed for every choice of the
+# tag list's filters (3 namespaces x 4 flag choices; empty choices left out).
 TAG_COUNTS_SQL = (
     text("DELETE FROM tag_counts"),
     text(
         """
-        INSERT INTO tag_counts (tag_id, kind, nsfw, nsfl, n_projects)
-        SELECT pt.tag_id, p.kind, p.nsfw, p.nsfl, count(*)
-        FROM project_tags pt JOIN projects p ON p.id = pt.project_id
-        WHERE p.visibility = 'public'
-        GROUP BY pt.tag_id, p.kind, p.nsfw, p.nsfl
+        WITH base AS (
+            SELECT pt.tag_id, p.kind, p.nsfw, p.nsfl, count(*) AS n
+            FROM project_tags pt JOIN projects p ON p.id = pt.project_id
+            WHERE p.visibility = 'public'
+            GROUP BY pt.tag_id, p.kind, p.nsfw, p.nsfl
+        )
+        INSERT INTO tag_counts
+            (tag_id, namespace, with_nsfw, with_nsfl, n_projects, n_nsfw, n_nsfl)
+        SELECT b.tag_id, ns.namespace, f.with_nsfw, f.with_nsfl, sum(b.n),
+               coalesce(sum(b.n) FILTER (WHERE b.nsfw), 0),
+               coalesce(sum(b.n) FILTER (WHERE b.nsfl), 0)
+        FROM base b
+        JOIN (VALUES ('*'), ('characters'), ('lorebooks')) AS ns (namespace)
+          ON ns.namespace IN ('*', b.kind)
+        JOIN (VALUES (true, true), (true, false), (false, true), (false, false))
+          AS f (with_nsfw, with_nsfl)
+          ON (f.with_nsfw OR NOT b.nsfw) AND (f.with_nsfl OR NOT b.nsfl)
+        GROUP BY b.tag_id, ns.namespace, f.with_nsfw, f.with_nsfl
         """
     ),
 )

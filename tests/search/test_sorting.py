@@ -379,3 +379,27 @@ class TestTagList:
         assert (second["count"], second["page"]) == (3, 2)
         assert (past["tags"], past["count"]) == ([], 3)
         assert (none["tags"], none["count"]) == ([], 0)
+
+    async def test_filters_combine_and_flags_follow_the_majority(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session)
+        await create_project(session, alice, topics=["Dark"], nsfw=True)
+        await create_project(session, alice, topics=["Dark"], nsfw=True, nsfl=True)
+        await create_project(session, alice, topics=["Dark"])
+        await create_project(session, alice, kind="lorebooks", topics=["Dark"])
+        await stats.refresh(session)
+
+        async def dark(**params: str) -> dict[str, object]:
+            listed = (await client.get("/tags", params=params)).json()["tags"]
+            return next(t for t in listed if t["name"] == "Dark")
+
+        every = await dark()
+        characters = await dark(namespace="characters")
+        no_nsfl = await dark(namespace="characters", nsfl="false")
+        safe = await dark(nsfw="false", nsfl="false")
+
+        assert (every["count"], every["is_nsfw"], every["is_nsfl"]) == (4, False, False)
+        assert (characters["count"], characters["is_nsfw"]) == (3, True)
+        assert (no_nsfl["count"], no_nsfl["is_nsfw"]) == (2, False)
+        assert (safe["count"], safe["is_nsfw"]) == (2, False)
