@@ -4,7 +4,17 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import (
+    CompoundSelect,
+    Float,
+    Select,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Project, User
@@ -119,8 +129,8 @@ async def minisearch(
     session: AsyncSession, text: str, caller: User | None
 ) -> list[MiniHit]:
     """Names starting with the text first (most downloaded first), then, when
-    those are fewer than the limit, close fuzzy matches. One narrow query per
-    step: a type-ahead box calls this on every key press."""
+    those are fewer than the limit, close fuzzy matches. One round trip: a
+    type-ahead box calls this on every key press."""
     needle = text.strip().lower()
     if not needle:
         return []
@@ -129,31 +139,42 @@ async def minisearch(
     visible = Project.visibility == "public"
     if caller is not None:
         visible = or_(visible, Project.creator_id == caller.id)
-    base = (
-        select(
-            Project.id,
-            Project.name,
-            Project.slug,
-            Project.kind,
-            Project.avatar_key,
-            User.username,
+    columns = (
+        Project.id,
+        Project.name,
+        Project.slug,
+        Project.kind,
+        Project.avatar_key,
+        User.username,
+    )
+    base = select(*columns).join(User, User.id == Project.creator_id).where(visible)
+    prefixed = (
+        base.add_columns(
+            literal(0).label("step"), cast(Project.n_downloads, Float).label("score")
         )
-        .join(User, User.id == Project.creator_id)
-        .where(visible)
+        .where(name.like(f"{escaped}%"))
+        .order_by(Project.n_downloads.desc(), Project.id.desc())
+        .limit(MINISEARCH_LIMIT)
+        .cte("prefixed")
     )
-    prefixed = base.where(name.like(f"{escaped}%")).order_by(
-        Project.n_downloads.desc(), Project.id.desc()
-    )
-    found = [
-        MiniHit(*row) for row in await session.execute(prefixed.limit(MINISEARCH_LIMIT))
-    ]
+    stmt: Select[Any] | CompoundSelect[Any] = select(prefixed)
     # Trigram similarity means little for one or two letters: prefixes only.
-    if len(found) == MINISEARCH_LIMIT or len(needle) < MIN_FUZZY:
-        return found
-    seen = [hit.id for hit in found]
-    fuzzy = (
-        base.where(name.op("%")(needle), Project.id.not_in(seen))
-        .order_by(func.similarity(name, needle).desc(), Project.id.desc())
-        .limit(MINISEARCH_LIMIT - len(found))
+    if len(needle) >= MIN_FUZZY:
+        short = select(func.count()).select_from(prefixed).scalar_subquery()
+        fuzzy = (
+            base.add_columns(
+                literal(1).label("step"), func.similarity(name, needle).label("score")
+            )
+            .where(
+                short < MINISEARCH_LIMIT,
+                name.op("%")(needle),
+                Project.id.not_in(select(prefixed.c.id)),
+            )
+            .order_by(func.similarity(name, needle).desc(), Project.id.desc())
+            .limit(MINISEARCH_LIMIT)
+        )
+        stmt = union_all(stmt, fuzzy)
+    rows = sorted(
+        (await session.execute(stmt)).all(), key=lambda r: (r.step, -r.score, -r.id)
     )
-    return found + [MiniHit(*row) for row in await session.execute(fuzzy)]
+    return [MiniHit(*row[: len(columns)]) for row in rows[:MINISEARCH_LIMIT]]

@@ -313,6 +313,33 @@ class TestMinisearch:
         }
         assert "Seraphina" in [r["name"] for r in typo.json()["results"]]
 
+    async def test_prefixes_by_downloads_then_fuzzy_by_likeness(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session)
+        bob = await create_user(session)
+        little = await create_project(session, alice, name="Marina Low")
+        popular = await create_project(session, alice, name="Marina High")
+        await create_project(session, alice, name="Marinda Close")
+        await create_project(session, alice, name="Xmarinax Far")
+        await create_project(session, bob, name="Marina Bob's", visibility="private")
+        await create_project(session, alice, name="Marina% Literal")
+        popular.n_downloads, little.n_downloads = 50, 5
+        await session.commit()
+
+        anonymous = await client.post("/minisearch", json={"query": "marina"})
+        owner = await client.post(
+            "/minisearch", json={"query": "marina"}, headers=bob.headers
+        )
+        literal = await client.post("/minisearch", json={"query": "marina%"})
+
+        names = [r["name"] for r in anonymous.json()["results"]]
+        assert names[:3] == ["Marina High", "Marina Low", "Marina% Literal"]
+        assert names[3] == "Marinda Close"
+        assert "Marina Bob's" not in names
+        assert "Marina Bob's" in [r["name"] for r in owner.json()["results"]]
+        assert [r["name"] for r in literal.json()["results"]][0] == "Marina% Literal"
+
     async def test_at_most_20(self, client: AsyncClient, session: AsyncSession) -> None:
         alice = await create_user(session)
         for number in range(25):
