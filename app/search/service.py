@@ -13,6 +13,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,6 +114,7 @@ async def count(session: AsyncSession, base: Select[Any]) -> int:
 
 MINISEARCH_LIMIT = 20
 MIN_FUZZY = 3
+CUSTOM_PLAN = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,9 @@ async def minisearch(
             .limit(MINISEARCH_LIMIT)
         )
         stmt = union_all(stmt, fuzzy)
+    # A common prefix is best served by walking the downloads index, a rare one
+    # by the prefix index: only a plan made for the value knows which it is.
+    await session.execute(CUSTOM_PLAN)
     rows = sorted(
         (await session.execute(stmt)).all(), key=lambda r: (r.step, -r.score, -r.id)
     )
