@@ -8,6 +8,8 @@ from sqlalchemy import (
     CompoundSelect,
     Float,
     Select,
+    String,
+    bindparam,
     cast,
     func,
     literal,
@@ -127,59 +129,83 @@ class MiniHit:
     creator: str
 
 
-async def minisearch(
-    session: AsyncSession, text: str, caller: User | None
-) -> list[MiniHit]:
-    """Names starting with the text first (most downloaded first), then, when
-    those are fewer than the limit, close fuzzy matches. One round trip: a
-    type-ahead box calls this on every key press."""
-    needle = text.strip().lower()
-    if not needle:
-        return []
+MINI_COLUMNS = (
+    Project.id,
+    Project.name,
+    Project.slug,
+    Project.kind,
+    Project.avatar_key,
+    User.username,
+)
+
+
+def _minisearch_statement(
+    *, fuzzy: bool, signed_in: bool
+) -> Select[Any] | CompoundSelect[Any]:
+    """Prefix matches (the `pattern` parameter), and with ``fuzzy`` the
+    closest names to `needle` when the prefixes are fewer than the limit."""
     name = func.lower(Project.name)
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     visible = Project.visibility == "public"
-    if caller is not None:
-        visible = or_(visible, Project.creator_id == caller.id)
-    columns = (
-        Project.id,
-        Project.name,
-        Project.slug,
-        Project.kind,
-        Project.avatar_key,
-        User.username,
+    if signed_in:
+        visible = or_(visible, Project.creator_id == bindparam("caller_id"))
+    base = (
+        select(*MINI_COLUMNS).join(User, User.id == Project.creator_id).where(visible)
     )
-    base = select(*columns).join(User, User.id == Project.creator_id).where(visible)
     prefixed = (
         base.add_columns(
             literal(0).label("step"), cast(Project.n_downloads, Float).label("score")
         )
-        .where(name.like(f"{escaped}%"))
+        .where(name.like(bindparam("pattern", type_=String)))
         .order_by(Project.n_downloads.desc(), Project.id.desc())
         .limit(MINISEARCH_LIMIT)
         .cte("prefixed")
     )
-    stmt: Select[Any] | CompoundSelect[Any] = select(prefixed)
-    # Trigram similarity means little for one or two letters: prefixes only.
-    if len(needle) >= MIN_FUZZY:
-        short = select(func.count()).select_from(prefixed).scalar_subquery()
-        fuzzy = (
-            base.add_columns(
-                literal(1).label("step"), func.similarity(name, needle).label("score")
-            )
-            .where(
-                short < MINISEARCH_LIMIT,
-                name.op("%")(needle),
-                Project.id.not_in(select(prefixed.c.id)),
-            )
-            .order_by(func.similarity(name, needle).desc(), Project.id.desc())
-            .limit(MINISEARCH_LIMIT)
+    if not fuzzy:
+        return select(prefixed)
+    needle = bindparam("needle", type_=String)
+    short = select(func.count()).select_from(prefixed).scalar_subquery()
+    closest = (
+        base.add_columns(
+            literal(1).label("step"), func.similarity(name, needle).label("score")
         )
-        stmt = union_all(stmt, fuzzy)
+        .where(
+            short < MINISEARCH_LIMIT,
+            name.op("%")(needle),
+            Project.id.not_in(select(prefixed.c.id)),
+        )
+        .order_by(func.similarity(name, needle).desc(), Project.id.desc())
+        .limit(MINISEARCH_LIMIT)
+    )
+    return union_all(select(prefixed), closest)
+
+
+# Built once: a type-ahead box calls this on every key press.
+MINI_STATEMENTS = {
+    (fuzzy, signed_in): _minisearch_statement(fuzzy=fuzzy, signed_in=signed_in)
+    for fuzzy in (False, True)
+    for signed_in in (False, True)
+}
+
+
+async def minisearch(
+    session: AsyncSession, text: str, caller: User | None
+) -> list[MiniHit]:
+    """Names starting with the text first (most downloaded first), then, when
+    those are fewer than the limit, close fuzzy matches, in one statement."""
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    # Trigram similarity means little for one or two letters: prefixes only.
+    stmt = MINI_STATEMENTS[(len(needle) >= MIN_FUZZY, caller is not None)]
+    params = {
+        "pattern": f"{escaped}%",
+        "needle": needle,
+        "caller_id": caller.id if caller else None,
+    }
     # A common prefix is best served by walking the downloads index, a rare one
     # by the prefix index: only a plan made for the value knows which it is.
     await session.execute(CUSTOM_PLAN)
-    rows = sorted(
-        (await session.execute(stmt)).all(), key=lambda r: (r.step, -r.score, -r.id)
-    )
-    return [MiniHit(*row[: len(columns)]) for row in rows[:MINISEARCH_LIMIT]]
+    found = (await session.execute(stmt, params)).all()
+    rows = sorted(found, key=lambda r: (r.step, -r.score, -r.id))
+    return [MiniHit(*row[: len(MINI_COLUMNS)]) for row in rows[:MINISEARCH_LIMIT]]
