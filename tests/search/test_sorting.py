@@ -430,3 +430,27 @@ class TestTagList:
         assert (characters["count"], characters["is_nsfw"]) == (3, True)
         assert (no_nsfl["count"], no_nsfl["is_nsfw"]) == (2, False)
         assert (safe["count"], safe["is_nsfw"]) == (2, False)
+
+    async def test_a_refresh_follows_changes(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session)
+        hidden = await create_project(session, alice, topics=["Fleeting", "Stays"])
+        await create_project(session, alice, topics=["Stays"])
+        await stats.refresh(session)
+        before = (await client.get("/tags")).json()
+
+        hidden.visibility = "private"
+        await create_project(session, alice, topics=["Stays"], nsfw=True)
+        await session.commit()
+        await stats.refresh(session)
+        after = (await client.get("/tags")).json()
+
+        assert {t["name"]: t["count"] for t in before["tags"]} == {
+            "Fleeting": 1,
+            "Stays": 2,
+        }
+        assert {t["name"]: t["count"] for t in after["tags"]} == {"Stays": 2}
+        assert after["count"] == 1
+        safe = (await client.get("/tags", params={"nsfw": "false"})).json()
+        assert [(t["name"], t["count"]) for t in safe["tags"]] == [("Stays", 1)]
