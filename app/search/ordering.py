@@ -5,6 +5,7 @@ next page starts right after it however the catalogue changed meanwhile. The
 random order and `mine_first` continue by offset instead.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Select,
+    String,
     cast,
     func,
     literal_column,
@@ -106,7 +108,7 @@ def sort_key(query: SearchQuery, sort: SortOrder) -> ColumnElement[Any]:
         ),
         SortOrder.rating_count: Project.n_ratings.expression,
         SortOrder.n_favorites: Project.n_favorites.expression,
-        SortOrder.name: func.lower(Project.name),
+        SortOrder.name: func.lower(Project.name, type_=String),
         SortOrder.id: Project.id.expression,
         SortOrder.new: Project.id.expression,
         SortOrder.created_at: Project.id.expression,
@@ -147,12 +149,29 @@ def after(
 ) -> Select[Any]:
     """Rows strictly after the cursor's row in the sort."""
     key = sort_key(query, sort)
-    value: Any = cursor.value
-    if sort is SortOrder.last_activity_at:
-        try:
-            value = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise InvalidCursor from None
+    value = _typed(cursor.value, key.type.python_type)
     if query.asc:
         return stmt.where(tuple_(key, Project.id) > tuple_(value, cursor.id))
     return stmt.where(tuple_(key, Project.id) < tuple_(value, cursor.id))
+
+
+BIGINT = 2**63
+
+
+def _typed(value: Any, wanted: type) -> Any:
+    """The cursor's value as the sort's type; a cursor of another sort (or a
+    forged one) is refused rather than compared with the wrong column."""
+    if isinstance(value, bool):
+        raise InvalidCursor
+    if wanted is datetime and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidCursor from None
+    if wanted is int and isinstance(value, int) and -BIGINT <= value < BIGINT:
+        return value
+    if wanted is float and isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    if wanted is str and isinstance(value, str):
+        return value
+    raise InvalidCursor

@@ -5,6 +5,7 @@ from httpx import AsyncClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.cursor import encode_cursor
 from app.models import Project, User
 from app.search import stats
 from app.search.sorts import SortOrder
@@ -236,6 +237,41 @@ class TestPages:
 
         assert response.status_code == 400
         assert response.json()["errorCode"] == 400
+
+    @pytest.mark.parametrize(
+        ("given_by", "used_with"),
+        [
+            ("name", "download_count"),
+            ("name", "rating"),
+            ("id", "name"),
+            ("download_count", "last_activity_at"),
+        ],
+    )
+    async def test_cursor_of_another_sort_is_400(
+        self, client: AsyncClient, session: AsyncSession, given_by: str, used_with: str
+    ) -> None:
+        await catalogue(session, count=3)
+        cursor = (await search(client, sort=given_by, first=1))["cursor"]
+
+        response = await client.get(
+            "/search", params={"sort": used_with, "cursor": cursor}
+        )
+
+        assert response.status_code == 400
+        assert response.json()["errorCode"] == 400
+
+    @pytest.mark.parametrize("value", [True, float("nan"), float("inf"), 2**70])
+    async def test_forged_cursor_values_are_400(
+        self, client: AsyncClient, session: AsyncSession, value: object
+    ) -> None:
+        await catalogue(session, count=2)
+        forged = encode_cursor(["key", value, 1, 0, ""])
+
+        response = await client.get(
+            "/search", params={"sort": "download_count", "cursor": forged}
+        )
+
+        assert response.status_code == 400
 
 
 class TestEnvelopes:
