@@ -5,9 +5,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     String,
+    and_,
     cast,
+    exists,
     func,
     literal,
     not_,
@@ -17,8 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG, array
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from app.models import Favorite, Project, TagBlock, User, UserBlock
+from app.models import Favorite, LorebookLink, Project, TagBlock, User, UserBlock
 from app.search.schemas import AccessLevel, SearchQuery, Special
 from app.tags.names import normalize_tag
 from app.tags.service import FLAG_TAGS
@@ -162,7 +166,24 @@ def apply_ranges(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
     return stmt
 
 
-def apply_requirements(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
+# Built once: a linked lorebook counts only when the caller may read it.
+_BOOK = aliased(Project, name="linked_book")
+
+
+def _readable_link(caller: User | None) -> ColumnElement[bool]:
+    readable = _BOOK.visibility != "private"
+    if caller is not None:
+        readable = or_(readable, _BOOK.creator_id == caller.id)
+    return exists().where(
+        LorebookLink.character_id == Project.id,
+        LorebookLink.lorebook_id == _BOOK.id,
+        readable,
+    )
+
+
+def apply_requirements(
+    stmt: Select[Any], query: SearchQuery, caller: User | None
+) -> Select[Any]:
     if query.require_images:
         stmt = stmt.where(Project.has_gallery.is_(True))
     if query.require_example_dialogues:
@@ -173,12 +194,15 @@ def apply_requirements(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
         stmt = stmt.where(Project.has_custom_prompt.is_(True))
     if query.require_expressions:
         stmt = stmt.where(Project.has_expressions.is_(True))
+    # has_lore_linked says a link exists; whether the caller may read the
+    # lorebook behind it is checked for the rows that have one.
+    linked = and_(Project.has_lore_linked.is_(True), _readable_link(caller))
     if query.require_lore:
-        stmt = stmt.where(or_(Project.has_lore_embedded, Project.has_lore_linked))
+        stmt = stmt.where(or_(Project.has_lore_embedded.is_(True), linked))
     if query.require_lore_embedded:
         stmt = stmt.where(Project.has_lore_embedded.is_(True))
     if query.require_lore_linked:
-        stmt = stmt.where(Project.has_lore_linked.is_(True))
+        stmt = stmt.where(linked)
     if query.recommended_verified:
         stmt = stmt.where(Project.recommended.is_(True), Project.verified.is_(True))
     if query.language:

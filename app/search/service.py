@@ -57,7 +57,7 @@ def filtered(
     stmt = filters.apply_tags(stmt, query)
     stmt = filters.apply_text(stmt, query)
     stmt = filters.apply_ranges(stmt, query)
-    return filters.apply_requirements(stmt, query)
+    return filters.apply_requirements(stmt, query, caller)
 
 
 async def search(

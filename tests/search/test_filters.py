@@ -258,7 +258,6 @@ class TestRequirements:
             ("require_custom_prompt", {"post_history_instructions": "Stay."}, {}),
             ("require_expressions", {"extensions": {"expressions": {"joy": "x"}}}, {}),
             ("require_images", {}, {"has_gallery": True}),
-            ("require_lore", {}, {"has_lore_linked": True}),
         ],
     )
     async def test_requirement(
@@ -299,6 +298,28 @@ class TestRequirements:
         assert names(embedded) == ["Embedded"]
         assert names(linked) == ["Linked"]
         assert names(either) == ["Embedded", "Linked"]
+
+    async def test_a_private_linked_lorebook_counts_for_its_owner_only(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session, username="alice")
+        bob = await create_user(session)
+        await create_project(session, alice, name="Linked")
+        world = await create_project(
+            session, alice, kind="lorebooks", name="World", visibility="private"
+        )
+        await client.post(
+            f"/api/core/characters/link/alice/linked/lorebook/{world.id}",
+            headers=alice.headers,
+        )
+
+        anonymous = await search(client, require_lore_linked=True)
+        stranger = await search(client, require_lore=True, headers=bob.headers)
+        owner = await search(client, require_lore_linked=True, headers=alice.headers)
+
+        assert names(anonymous) == []
+        assert names(stranger) == []
+        assert names(owner) == ["Linked"]
 
     async def test_recommended_verified_and_language(
         self, client: AsyncClient, session: AsyncSession
