@@ -1,11 +1,12 @@
 """Listing tags with their counts of public projects."""
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Subquery, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Tag, TagCount, TagFollow
+from app.models import Project, ProjectTag, Tag, TagCount, TagFollow
 from app.search.schemas import TagsQuery
 
 
@@ -45,8 +46,15 @@ async def list_tags(
         .order_by(*direction)
         .offset((query.page - 1) * query.first)
         .limit(query.first)
+        .subquery()
     )
-    found = [tuple(row) for row in await session.execute(paged)]
+    found = [
+        tuple(row)[:-1]
+        for row in await session.execute(
+            select(paged, _still_public(paged.c.id)).order_by(*_ordering(paged, query))
+        )
+        if row[-1]
+    ]
     if found:
         total = found[0][-1]
     elif query.page == 1:
@@ -66,6 +74,23 @@ async def list_tags(
         )
         for tag_id, name, key, n, nsfw, nsfl, _ in found
     ], int(total or 0)
+
+
+def _still_public(tag_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Whether a public project still carries the tag. The counts are a few
+    minutes old; a tag whose last public project went private or away since
+    is left out at once (its name may say what the private project is)."""
+    return exists().where(
+        ProjectTag.tag_id == tag_id,
+        ProjectTag.project_id == Project.id,
+        Project.visibility == "public",
+    )
+
+
+def _ordering(paged: Subquery, query: TagsQuery) -> list[ColumnElement[Any]]:
+    key = paged.c.n_projects if query.order_by == "count" else paged.c.key
+    columns = [key, paged.c.id]
+    return [c.asc() if query.asc else c.desc() for c in columns]
 
 
 async def _followers(session: AsyncSession, keys: list[str]) -> dict[str, int]:

@@ -490,3 +490,19 @@ class TestTagList:
         assert after["count"] == 1
         safe = (await client.get("/tags", params={"nsfw": "false"})).json()
         assert [(t["name"], t["count"]) for t in safe["tags"]] == [("Stays", 1)]
+
+    async def test_a_tag_left_only_on_private_projects_is_hidden_at_once(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session)
+        secret = await create_project(session, alice, topics=["Codename"])
+        await create_project(session, alice, topics=["Open"])
+        await stats.refresh(session)
+
+        secret.visibility = "private"
+        await session.commit()
+        listed = (await client.get("/tags")).json()
+        searched = (await client.get("/tags", params={"search": "code"})).json()
+
+        assert [t["name"] for t in listed["tags"]] == ["Open"]
+        assert searched["tags"] == []
