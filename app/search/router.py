@@ -116,7 +116,9 @@ async def minisearch(
     request: Request, session: SessionDep, caller: OptionalUser, body: MiniSearch
 ) -> MiniSearchResponse:
     """A quick search just by names."""
-    hits = await service.minisearch(session, body.query, caller)
+    hits = await service.minisearch(
+        session, body.query, caller, nsfw=body.nsfw, nsfl=body.nsfl
+    )
     base = base_url(request)
     return MiniSearchResponse(
         results=[

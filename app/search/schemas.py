@@ -106,6 +106,9 @@ class MiniSearch(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     query: Annotated[str, Field(max_length=200)] = ""
+    # Not in the hosted schema: as /search's flags, off unless asked for.
+    nsfw: bool = False
+    nsfl: bool = False
 
 
 class MiniResult(BaseModel):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CompoundSelect,
     Float,
     Select,
@@ -148,8 +149,15 @@ def _minisearch_statement(
     visible = Project.visibility == "public"
     if signed_in:
         visible = or_(visible, Project.creator_id == bindparam("caller_id"))
+    # As in /search: NSFW and NSFL projects only when asked for.
+    flags = (
+        or_(bindparam("nsfw", type_=Boolean), Project.nsfw.is_(False)),
+        or_(bindparam("nsfl", type_=Boolean), Project.nsfl.is_(False)),
+    )
     base = (
-        select(*MINI_COLUMNS).join(User, User.id == Project.creator_id).where(visible)
+        select(*MINI_COLUMNS)
+        .join(User, User.id == Project.creator_id)
+        .where(visible, *flags)
     )
     prefixed = (
         base.add_columns(
@@ -188,7 +196,12 @@ MINI_STATEMENTS = {
 
 
 async def minisearch(
-    session: AsyncSession, text: str, caller: User | None
+    session: AsyncSession,
+    text: str,
+    caller: User | None,
+    *,
+    nsfw: bool = False,
+    nsfl: bool = False,
 ) -> list[MiniHit]:
     """Names starting with the text first (most downloaded first), then, when
     those are fewer than the limit, close fuzzy matches, in one statement."""
@@ -202,6 +215,8 @@ async def minisearch(
         "pattern": f"{escaped}%",
         "needle": needle,
         "caller_id": caller.id if caller else None,
+        "nsfw": nsfw,
+        "nsfl": nsfl,
     }
     # A common prefix is best served by walking the downloads index, a rare one
     # by the prefix index: only a plan made for the value knows which it is.

@@ -376,6 +376,26 @@ class TestMinisearch:
         assert "Marina Bob's" in [r["name"] for r in owner.json()["results"]]
         assert [r["name"] for r in literal.json()["results"]][0] == "Marina% Literal"
 
+    async def test_nsfw_and_nsfl_only_when_asked_for(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session)
+        await create_project(session, alice, name="Nell Plain")
+        await create_project(session, alice, name="Nell Naughty", nsfw=True)
+        await create_project(session, alice, name="Nell Grim", nsfl=True)
+
+        async def found(**body: object) -> set[str]:
+            response = await client.post("/minisearch", json={"query": "nell"} | body)
+            return {r["name"] for r in response.json()["results"]}
+
+        assert await found() == {"Nell Plain"}
+        assert await found(nsfw=True) == {"Nell Plain", "Nell Naughty"}
+        assert await found(nsfw=True, nsfl=True) == {
+            "Nell Plain",
+            "Nell Naughty",
+            "Nell Grim",
+        }
+
     async def test_at_most_20(self, client: AsyncClient, session: AsyncSession) -> None:
         alice = await create_user(session)
         for number in range(25):
