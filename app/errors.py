@@ -122,9 +122,23 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(message, exc.status_code, exc.headers)
 
 
+# A refused value is echoed back up to this many characters, not a whole
+# 20,000-character query.
+ECHOED_INPUT = 200
+
+
+def _echoed(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > ECHOED_INPUT:
+        return value[:ECHOED_INPUT] + "…"
+    return value
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{k: v for k, v in error.items() if k != "url"} for error in exc.errors()]
+    errors = [
+        {k: _echoed(v) if k == "input" else v for k, v in error.items() if k != "url"}
+        for error in exc.errors()
+    ]
     return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
@@ -145,7 +159,9 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         # validation did not catch.
         log.warning("request.data_error", sqlstate=state)
         return error_response(
-            "The request contains a value that cannot be stored.", 400
+            "The request contains a value the database cannot take (a NUL"
+            " character, a number out of range or a text too long).",
+            400,
         )
     if state.startswith("23"):
         log.warning("request.integrity_error", sqlstate=state)

@@ -30,6 +30,15 @@ class TestMalformedInput:
         assert response.status_code == 422
         assert response.json()["detail"][0]["loc"] == ["body", "username"]
 
+    async def test_a_long_refused_value_is_echoed_shortened(
+        self, client: AsyncClient
+    ) -> None:
+        response = await client.post("/minisearch", json={"query": "x" * 20_000})
+
+        assert response.status_code == 422
+        echoed = response.json()["detail"][0]["input"]
+        assert echoed == "x" * 200 + "…"
+
     async def test_empty_body_is_422(self, client: AsyncClient) -> None:
         response = await client.post(
             "/api/check/username",
