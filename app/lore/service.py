@@ -113,6 +113,8 @@ async def _queue_or_withdraw(
 
 
 def _drafts(upload: Upload, name: str) -> list[ItemDraft]:
+    if upload.data and upload.content:
+        raise NoLoreContent("Send either a `file` or a `content` field, not both.")
     if upload.data:
         return sources.read_upload(upload.data, upload.filename, name)
     if upload.content and upload.content.strip():

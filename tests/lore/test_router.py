@@ -245,6 +245,24 @@ class TestAddItemRefused:
         assert response.status_code == 400
         assert error_shape(response)
 
+    async def test_file_and_content_together(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        alice = await create_user(session)
+        book_id = (await create_project(session, alice, kind="lorebooks")).id
+
+        response = await client.post(
+            "/lore/item",
+            data={"owner_id": str(book_id), "content": "The river is cold."},
+            files={"file": ("notes.txt", b"The forest is old.")},
+            headers=alice.headers,
+        )
+        listed = await client.get("/lore/items", params={"owner_ids": book_id})
+
+        assert response.status_code == 400
+        assert "not both" in response.json()["message"]
+        assert listed.json()["items"] == []
+
     async def test_binary_file(
         self, client: AsyncClient, session: AsyncSession
     ) -> None:
