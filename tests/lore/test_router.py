@@ -260,7 +260,7 @@ class TestAddItemRefused:
         listed = await client.get("/lore/items", params={"owner_ids": book_id})
 
         assert response.status_code == 400
-        assert "not both" in response.json()["message"]
+        assert "not both" in response.json()["detail"]
         assert listed.json()["items"] == []
 
     async def test_binary_file(
