@@ -6,6 +6,7 @@ FastAPI's ``{"detail": [{"loc", "msg", "type"}]}``. Under ``/v1``, the OpenAI mi
 every error is OpenAI's ``{"error": {"message", "type", "param", "code"}}``.
 """
 
+import errno
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
@@ -173,10 +174,21 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response("Internal server error.", 500)
 
 
-async def _connection_error(request: Request, exc: Exception) -> JSONResponse:
-    # A socket refused, missing or timing out: the database (or another server)
-    # is down or restarting, which a retry outlives.
+# Out of disk: the server's fault, and no retry soon will help.
+NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+
+async def _os_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OSError)
+    if exc.errno in NO_SPACE:
+        log.error("request.out_of_space", error=type(exc).__name__)
+        return error_response("The server is out of storage space.", 507)
+    if isinstance(exc, PermissionError):
+        # The server's files or sockets set up wrong: a fault, not an outage.
+        return await _unexpected_error(request, exc)
+    # A socket refused, missing or timing out (asyncio reports several failed
+    # addresses as a bare OSError): the database or another server is down or
+    # restarting, which a retry outlives.
     log.warning("request.server_unreachable", error=type(exc).__name__)
     return error_response(
         "A server this request needs is unavailable; try again shortly.", 503
@@ -245,7 +257,7 @@ def install_error_handlers(app: FastAPI) -> None:
         (StarletteHTTPException, _http_error),
         (RequestValidationError, _validation_error),
         (DBAPIError, _database_error),
-        (OSError, _connection_error),
+        (OSError, _os_error),
         (UnicodeError, _unicode_error),
         (Exception, _unexpected_error),
     ]

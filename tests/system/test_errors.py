@@ -1,10 +1,12 @@
+import errno
 from collections.abc import AsyncIterator
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.config import Settings
+from app.db import create_sessionmaker
 from app.main import create_app
 from tests.factories import create_user
 
@@ -193,3 +195,40 @@ class TestCorsAndRequestIds:
 
         assert given.headers["x-request-id"] == "abc-123"
         assert len(made.headers["x-request-id"]) == 32
+
+
+@pytest.fixture
+async def failing_client(
+    settings: Settings, engine: AsyncEngine
+) -> AsyncIterator[AsyncClient]:
+    """An app with a route that raises the system error it is named after."""
+    app = create_app(settings)
+    app.state.sessionmaker = create_sessionmaker(engine)
+    failures = {
+        "refused": ConnectionRefusedError(errno.ECONNREFUSED, "refused"),
+        "addresses": OSError("Multiple exceptions: [Errno 111], [Errno 99]"),
+        "disk-full": OSError(errno.ENOSPC, "No space left on device"),
+        "permission": PermissionError(errno.EACCES, "Permission denied"),
+    }
+
+    async def fail(kind: str) -> None:
+        raise failures[kind]
+
+    app.add_api_route("/fail/{kind}", fail)
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+class TestSystemErrors:
+    @pytest.mark.parametrize(
+        ("kind", "status"),
+        [("refused", 503), ("addresses", 503), ("disk-full", 507), ("permission", 500)],
+    )
+    async def test_status_by_kind(
+        self, failing_client: AsyncClient, kind: str, status: int
+    ) -> None:
+        response = await failing_client.get(f"/fail/{kind}")
+
+        assert response.status_code == status
+        assert response.json()["errorCode"] == status
