@@ -5,7 +5,9 @@ that their existence does not leak); unlisted ones are reachable by path or id
 but never listed; changes are for the creator alone (403).
 """
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Project, User
@@ -19,6 +21,14 @@ def can_read(project: Project, caller: User | None) -> bool:
     if project.visibility != "private":
         return True
     return caller is not None and caller.id == project.creator_id
+
+
+def readable(project: Any, caller: User | None) -> ColumnElement[bool]:
+    """`can_read` in SQL, for the Project entity or an alias of it."""
+    visible: ColumnElement[bool] = project.visibility != "private"
+    if caller is None:
+        return visible
+    return or_(visible, project.creator_id == caller.id)
 
 
 async def get_readable(

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, defer
@@ -14,7 +14,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 from app.cards import lorebook_to_character_book, to_hosted_definition
 from app.kit.urls import media_url
 from app.models import LorebookLink, Project, ProjectTag, Tag, User
-from app.projects.access import CHARACTERS, LOREBOOKS
+from app.projects.access import CHARACTERS, LOREBOOKS, readable
 from app.projects.definitions import load_character, load_lorebook
 from app.projects.schemas import Label, ProjectNode
 from app.tags import service as tags
@@ -72,13 +72,10 @@ _BOOK = aliased(Project, name="book")
 def _extra_columns(caller: User | None) -> tuple[Any, Any, Any]:
     """A project's creator name, tag names and the linked lorebooks the caller
     may read, as correlated subqueries: one round trip for any batch."""
-    readable = _BOOK.visibility != "private"
-    if caller is not None:
-        readable = or_(readable, _BOOK.creator_id == caller.id)
     linked = (
         select(func.array_agg(aggregate_order_by(_BOOK.id, _BOOK.id)))
         .join(LorebookLink, LorebookLink.lorebook_id == _BOOK.id)
-        .where(LorebookLink.character_id == Project.id, readable)
+        .where(LorebookLink.character_id == Project.id, readable(_BOOK, caller))
         .scalar_subquery()
     )
     return _CREATOR, _TAG_NAMES, linked

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.models import Favorite, LorebookLink, Project, TagBlock, User, UserBlock
+from app.projects.access import readable
 from app.search.schemas import AccessLevel, SearchQuery, Special
 from app.tags.names import normalize_tag
 from app.tags.service import FLAG_TAGS
@@ -171,13 +172,10 @@ _BOOK = aliased(Project, name="linked_book")
 
 
 def _readable_link(caller: User | None) -> ColumnElement[bool]:
-    readable = _BOOK.visibility != "private"
-    if caller is not None:
-        readable = or_(readable, _BOOK.creator_id == caller.id)
     return exists().where(
         LorebookLink.character_id == Project.id,
         LorebookLink.lorebook_id == _BOOK.id,
-        readable,
+        readable(_BOOK, caller),
     )
 
 

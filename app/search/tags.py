@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Project, ProjectTag, Tag, TagCount, TagFollow
@@ -37,13 +37,13 @@ async def list_tags(
     if query.search.strip():
         prefix = query.search.strip().lower().replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Tag.key.like(f"{prefix}%"))
-    key = TagCount.n_projects if query.order_by == "count" else Tag.key
-    tie = TagCount.tag_id
-    direction = (key.asc(), tie.asc()) if query.asc else (key.desc(), tie.desc())
+    key = "n_projects" if query.order_by == "count" else "key"
     # The total rides along as a window: one scan of the listing index.
     paged = (
         stmt.add_columns(func.count().over().label("total"))
-        .order_by(*direction)
+        .order_by(
+            *_ordering(stmt.selected_columns[key], TagCount.tag_id.expression, query)
+        )
         .offset((query.page - 1) * query.first)
         .limit(query.first)
         .subquery()
@@ -51,7 +51,9 @@ async def list_tags(
     found = [
         tuple(row)[:-1]
         for row in await session.execute(
-            select(paged, _still_public(paged.c.id)).order_by(*_ordering(paged, query))
+            select(paged, _still_public(paged.c.id)).order_by(
+                *_ordering(paged.c[key], paged.c.id, query)
+            )
         )
         if row[-1]
     ]
@@ -87,10 +89,10 @@ def _still_public(tag_id: ColumnElement[int]) -> ColumnElement[bool]:
     )
 
 
-def _ordering(paged: Subquery, query: TagsQuery) -> list[ColumnElement[Any]]:
-    key = paged.c.n_projects if query.order_by == "count" else paged.c.key
-    columns = [key, paged.c.id]
-    return [c.asc() if query.asc else c.desc() for c in columns]
+def _ordering(
+    key: ColumnElement[Any], tie: ColumnElement[Any], query: TagsQuery
+) -> list[ColumnElement[Any]]:
+    return [c.asc() if query.asc else c.desc() for c in (key, tie)]
 
 
 async def _followers(session: AsyncSession, keys: list[str]) -> dict[str, int]:
